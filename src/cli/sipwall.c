@@ -1,0 +1,48 @@
+/*
+ * sipwall: the operator's command line.  Each subcommand lives in its
+ * own cmd_*.c; this file only dispatches.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd_check.h"
+#include "cli/cmd_parse.h"
+
+struct cmd {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*help;
+};
+
+static const struct cmd cmds[] = {
+	{ "check", cmd_check, "check [--print] FILE     validate a config file" },
+	{ "parse", cmd_parse, "parse [--stream] FILE|-  parse a SIP message, print JSON" },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: sipwall COMMAND [ARGS]\ncommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %s\n", cmds[i].help);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "sipwall: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,1865 @@
+/*
+ * Config loading: YAML text -> struct sw_conf, with every error
+ * collected as "file:line:col: message".
+ *
+ * Three steps, each bounded:
+ *  1. libyaml's event parser builds a small tree of our own (ynode) in
+ *     an arena: at most CONF_MAX_FILE bytes in, CONF_MAX_DEPTH levels,
+ *     CONF_MAX_NODES nodes.  Anchors, aliases and tags are refused
+ *     (a config has no need for them, and aliases are how YAML bombs
+ *     are built).  A syntax error stops here with libyaml's position.
+ *  2. The tree is walked against the schema tables (schema.h): unknown
+ *     and duplicate keys, types, ranges and missing keys are reported,
+ *     the walk goes on after each error.
+ *  3. Checks across keys: zone references, duplicate zones and
+ *     listeners, timer order.
+ *
+ * What this file deliberately does not do: touch the file system
+ * beyond reading the one file, resolve host names, or check that an
+ * address can be bound (the daemon reports that, with the listener's
+ * line from struct conf_mark).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "conf/conf.h"
+#include "conf/schema.h"
+#include "core/num.h"
+#include "sip/limits.h"
+
+#define CONF_MAX_KEYS	64	/* rows in one schema table */
+#define CONF_MAX_SEQS	16	/* sequences tracked for the cross checks */
+#define CONF_KEY_MAX	63	/* longest key name we compare for hints */
+#define CONF_PATH_TEXT	256	/* "listen[12].zone" in messages */
+#define CONF_QUOTE_MAX	48	/* user text quoted in a message */
+#define ARENA_CHUNK	(64 * 1024)
+
+/* The configured ceilings may not exceed what the SIP layer is built for. */
+_Static_assert(65507 <= SIP_MAX_MSG_UDP, "max_message_size ceiling");
+_Static_assert(65536 <= SIP_MAX_MSG_TCP, "max_stream_message_size ceiling");
+_Static_assert(256 <= SIP_MAX_HDRS, "max_headers ceiling");
+_Static_assert(8192 <= SIP_MAX_LINE, "max_header_length ceiling");
+_Static_assert(4096 <= SIP_MAX_URI, "max_uri_length ceiling");
+_Static_assert(32 <= SIP_MAX_VIA, "max_via ceiling");
+
+/* ------------------------------------------------------------------ */
+/* Arena: everything of one load is freed at once.                     */
+
+struct arena_chunk {
+	struct arena_chunk	*next;
+	size_t			 used;
+	size_t			 cap;
+	_Alignas(16) unsigned char data[];
+};
+
+struct arena {
+	struct arena_chunk	*head;
+};
+
+static void *
+arena_alloc(struct arena *a, size_t n)
+{
+	struct arena_chunk *ch = a->head;
+	void *p;
+
+	n = (n + 15) & ~(size_t)15;
+	if (ch == NULL || ch->cap - ch->used < n) {
+		size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+
+		if ((ch = malloc(sizeof(*ch) + cap)) == NULL)
+			return NULL;
+		ch->next = a->head;
+		ch->used = 0;
+		ch->cap = cap;
+		a->head = ch;
+	}
+	p = ch->data + ch->used;
+	ch->used += n;
+	return p;
+}
+
+static void
+arena_clear(struct arena *a)
+{
+	struct arena_chunk *ch, *next;
+
+	for (ch = a->head; ch != NULL; ch = next) {
+		next = ch->next;
+		free(ch);
+	}
+	a->head = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The YAML tree.                                                      */
+
+enum ykind {
+	Y_SCALAR = 0,
+	Y_MAP,
+	Y_SEQ,
+	Y_KIND_MAX
+};
+
+struct ynode {
+	struct ynode	*next;		/* sibling */
+	struct ynode	*first;		/* children; a map alternates key, value */
+	struct ynode	*last;
+	char		*str;		/* scalar, NUL-terminated (may hold NULs) */
+	size_t		 len;
+	size_t		 n;		/* children */
+	uint32_t	 line, col;
+	uint8_t		 kind;
+	uint8_t		 plain;		/* scalar written without quotes */
+	uint8_t		 bad;		/* already reported (alias, anchor, tag) */
+};
+
+struct ctx {
+	const char		*name;
+	const char		*buf;
+	size_t			 len;
+	struct conf_diag	*diag;
+	size_t			 nerr;
+	struct arena		 arena;
+	size_t			 nnodes;
+	int			 nomem;
+	char			 path[CONF_PATH_TEXT];
+	size_t			 pathlen;
+	struct seq_bad {			/* entries that had errors */
+		const struct conf_key	*row;
+		uint8_t			*bad;	/* [row->max], arena */
+	}			 seqs[CONF_MAX_SEQS];
+	size_t			 nseqs;
+};
+
+/* ------------------------------------------------------------------ */
+/* Diagnostics.                                                        */
+
+void
+conf_diag_init(struct conf_diag *diag)
+{
+	diag->n = 0;
+	diag->dropped = 0;
+}
+
+size_t
+conf_diag_count(const struct conf_diag *diag)
+{
+	return diag->n + diag->dropped;
+}
+
+void
+conf_diag_print(FILE *f, const struct conf_diag *diag)
+{
+	for (size_t i = 0; i < diag->n; i++)
+		fprintf(f, "%s\n", diag->e[i].text);
+	if (diag->dropped > 0)
+		fprintf(f, "... and %zu more error%s\n", diag->dropped,
+		    diag->dropped == 1 ? "" : "s");
+}
+
+static int
+diag_full(const struct ctx *c)
+{
+	return c->diag == NULL || c->diag->n >= CONF_DIAG_MAX;
+}
+
+static void diag_vadd(struct conf_diag *, const char *, uint32_t, uint32_t,
+    const char *, va_list) __attribute__((format(printf, 5, 0)));
+
+static void
+diag_vadd(struct conf_diag *diag, const char *name, uint32_t line,
+    uint32_t col, const char *fmt, va_list ap)
+{
+	struct conf_diag_entry *e;
+	int n;
+
+	if (diag == NULL)
+		return;
+	if (diag->n >= CONF_DIAG_MAX) {
+		diag->dropped++;
+		return;
+	}
+	e = &diag->e[diag->n++];
+	e->line = line;
+	e->col = col;
+	if (line > 0)
+		n = snprintf(e->text, sizeof(e->text), "%s:%u:%u: ", name,
+		    line, col);
+	else
+		n = snprintf(e->text, sizeof(e->text), "%s: ", name);
+	if (n < 0 || (size_t)n >= sizeof(e->text))
+		n = 0;
+	e->msg_off = (size_t)n;
+	vsnprintf(e->text + n, sizeof(e->text) - (size_t)n, fmt, ap);
+}
+
+static void diag_add(struct conf_diag *, const char *, uint32_t, uint32_t,
+    const char *, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+diag_add(struct conf_diag *diag, const char *name, uint32_t line,
+    uint32_t col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(diag, name, line, col, fmt, ap);
+	va_end(ap);
+}
+
+static void err_at(struct ctx *, uint32_t, uint32_t, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* An error at a position, without the key path. */
+static void
+err_at(struct ctx *c, uint32_t line, uint32_t col, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->nerr++;
+	va_start(ap, fmt);
+	diag_vadd(c->diag, c->name, line, col, fmt, ap);
+	va_end(ap);
+}
+
+static void err_path(struct ctx *, uint32_t, uint32_t, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* An error at a position, prefixed with the current key path. */
+static void
+err_path(struct ctx *c, uint32_t line, uint32_t col, const char *fmt, ...)
+{
+	char msg[CONF_DIAG_LEN];
+	va_list ap;
+
+	c->nerr++;
+	if (diag_full(c)) {
+		if (c->diag != NULL)
+			c->diag->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->pathlen > 0)
+		diag_add(c->diag, c->name, line, col, "%s: %s", c->path, msg);
+	else
+		diag_add(c->diag, c->name, line, col, "%s", msg);
+}
+
+/* Sort entries [from, n) by position; stable, the list is short. */
+static void
+diag_sort(struct conf_diag *diag, size_t from)
+{
+	struct conf_diag_entry tmp;
+
+	for (size_t i = from + 1; i < diag->n; i++) {
+		size_t j = i;
+
+		if (diag->e[i].line > diag->e[i - 1].line ||
+		    (diag->e[i].line == diag->e[i - 1].line &&
+		    diag->e[i].col >= diag->e[i - 1].col))
+			continue;
+		tmp = diag->e[i];
+		while (j > from && (diag->e[j - 1].line > tmp.line ||
+		    (diag->e[j - 1].line == tmp.line &&
+		    diag->e[j - 1].col > tmp.col))) {
+			diag->e[j] = diag->e[j - 1];
+			j--;
+		}
+		diag->e[j] = tmp;
+	}
+}
+
+/*
+ * Copy user text into out for a message: printable ASCII only (others
+ * become '?'), at most CONF_QUOTE_MAX characters then "...".
+ */
+static const char *
+qtext(const char *s, size_t len, char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len && i < CONF_QUOTE_MAX && o + 4 < cap; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+	}
+	if (i < len && o + 4 <= cap) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Key path for messages: "sip.timers.t1", "listen[0].zone"; name or [idx]. */
+static size_t
+path_push(struct ctx *c, const char *name, size_t idx)
+{
+	size_t saved = c->pathlen;
+	size_t room = sizeof(c->path) - c->pathlen;
+	int n;
+
+	if (name != NULL)
+		n = snprintf(c->path + c->pathlen, room, "%s%s",
+		    c->pathlen > 0 ? "." : "", name);
+	else
+		n = snprintf(c->path + c->pathlen, room, "[%zu]", idx);
+	if (n > 0)
+		c->pathlen += (size_t)n < room ? (size_t)n : room - 1;
+	return saved;
+}
+
+static void
+path_pop(struct ctx *c, size_t saved)
+{
+	c->pathlen = saved;
+	c->path[saved] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* YAML -> tree.                                                       */
+
+static struct ynode *
+node_new(struct ctx *c, enum ykind kind, const yaml_mark_t *m)
+{
+	struct ynode *n;
+
+	if (++c->nnodes > CONF_MAX_NODES) {
+		err_at(c, (uint32_t)m->line + 1, (uint32_t)m->column + 1,
+		    "too many YAML nodes (max %d)", CONF_MAX_NODES);
+		return NULL;
+	}
+	if ((n = arena_alloc(&c->arena, sizeof(*n))) == NULL) {
+		c->nomem = 1;
+		err_at(c, 0, 0, "out of memory");
+		return NULL;
+	}
+	memset(n, 0, sizeof(*n));
+	n->kind = (uint8_t)kind;
+	n->line = (uint32_t)m->line + 1;
+	n->col = (uint32_t)m->column + 1;
+	return n;
+}
+
+static void
+node_add(struct ynode *parent, struct ynode *n)
+{
+	if (parent->last != NULL)
+		parent->last->next = n;
+	else
+		parent->first = n;
+	parent->last = n;
+	parent->n++;
+}
+
+/* Line and column (1-based) of a byte offset into the input. */
+static void
+offset_pos(const struct ctx *c, size_t off, uint32_t *line, uint32_t *col)
+{
+	uint32_t l = 1, k = 1;
+
+	if (off > c->len)
+		off = c->len;
+	for (size_t i = 0; i < off; i++) {
+		if (c->buf[i] == '\n') {
+			l++;
+			k = 1;
+		} else
+			k++;
+	}
+	*line = l;
+	*col = k;
+}
+
+static void
+syntax_error(struct ctx *c, const yaml_parser_t *p)
+{
+	const char *problem = p->problem != NULL ? p->problem : "unknown error";
+	uint32_t line, col;
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		c->nomem = 1;
+		err_at(c, 0, 0, "out of memory");
+		return;
+	case YAML_READER_ERROR:
+		offset_pos(c, p->problem_offset, &line, &col);
+		if (p->problem_value >= 0)
+			err_at(c, line, col, "invalid input: %s (byte 0x%02x)",
+			    problem, (unsigned)p->problem_value & 0xffu);
+		else
+			err_at(c, line, col, "invalid input: %s", problem);
+		return;
+	default:
+		line = (uint32_t)p->problem_mark.line + 1;
+		col = (uint32_t)p->problem_mark.column + 1;
+		if (p->context != NULL)
+			err_at(c, line, col,
+			    "syntax error: %s %s (line %zu column %zu)",
+			    problem, p->context, p->context_mark.line + 1,
+			    p->context_mark.column + 1);
+		else
+			err_at(c, line, col, "syntax error: %s", problem);
+		return;
+	}
+}
+
+/* Refuse anchors and tags on a node; 1 when something was refused. */
+static int
+refuse_props(struct ctx *c, const yaml_event_t *ev, const yaml_char_t *anchor,
+    const yaml_char_t *tag)
+{
+	uint32_t line = (uint32_t)ev->start_mark.line + 1;
+	uint32_t col = (uint32_t)ev->start_mark.column + 1;
+	char q[CONF_QUOTE_MAX + 8];
+	int bad = 0;
+
+	if (anchor != NULL) {
+		err_at(c, line, col, "YAML anchors are not supported (&%s); "
+		    "write the value out", qtext((const char *)anchor,
+		    strlen((const char *)anchor), q, sizeof(q)));
+		bad = 1;
+	}
+	if (tag != NULL) {
+		static const char core[] = "tag:yaml.org,2002:";
+		const char *t = (const char *)tag;
+		int secondary = strncmp(t, core, sizeof(core) - 1) == 0;
+
+		/* libyaml hands "!!str" over expanded; show it as written */
+		if (secondary)
+			t += sizeof(core) - 1;
+		err_at(c, line, col, "YAML tags are not supported (%s%s)",
+		    secondary ? "!!" : "", qtext(t, strlen(t), q, sizeof(q)));
+		bad = 1;
+	}
+	return bad;
+}
+
+/*
+ * Build the tree of the one document in c->buf.  Returns 0 (*ret_root
+ * may be NULL for an empty stream) or -1 after reporting why; the
+ * nodes live in c->arena either way.
+ */
+static int
+tree_build(struct ctx *c, struct ynode **ret_root)
+{
+	struct ynode *stack[CONF_MAX_DEPTH];
+	struct ynode *root = NULL;
+	yaml_parser_t p;
+	yaml_event_t ev;
+	size_t depth = 0;
+	int docs = 0, done = 0, r = 0;
+
+	if (!yaml_parser_initialize(&p)) {
+		c->nomem = 1;
+		err_at(c, 0, 0, "out of memory");
+		return -1;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)c->buf, c->len);
+	while (!done) {
+		struct ynode *n = NULL;
+		int push = 0;
+		char q[CONF_QUOTE_MAX + 8];
+
+		if (!yaml_parser_parse(&p, &ev)) {
+			syntax_error(c, &p);
+			r = -1;
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (++docs > 1) {
+				err_at(c, (uint32_t)ev.start_mark.line + 1,
+				    (uint32_t)ev.start_mark.column + 1,
+				    "only one YAML document is allowed");
+				r = -1;
+				done = 1;
+			}
+			break;
+		case YAML_ALIAS_EVENT:
+			err_at(c, (uint32_t)ev.start_mark.line + 1,
+			    (uint32_t)ev.start_mark.column + 1,
+			    "YAML aliases are not supported (*%s); write the "
+			    "value out", qtext((const char *)ev.data.alias.anchor,
+			    strlen((const char *)ev.data.alias.anchor), q,
+			    sizeof(q)));
+			if ((n = node_new(c, Y_SCALAR, &ev.start_mark)) != NULL) {
+				n->bad = 1;
+				n->str = (char *)"";	/* never read; never NULL */
+			}
+			break;
+		case YAML_SCALAR_EVENT:
+			if ((n = node_new(c, Y_SCALAR, &ev.start_mark)) == NULL)
+				break;
+			n->len = ev.data.scalar.length;
+			if ((n->str = arena_alloc(&c->arena, n->len + 1)) == NULL) {
+				c->nomem = 1;
+				err_at(c, 0, 0, "out of memory");
+				n = NULL;
+				break;
+			}
+			if (n->len > 0)
+				memcpy(n->str, ev.data.scalar.value, n->len);
+			n->str[n->len] = '\0';
+			n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+			n->bad = (uint8_t)refuse_props(c, &ev,
+			    ev.data.scalar.anchor, ev.data.scalar.tag);
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (depth >= CONF_MAX_DEPTH) {
+				err_at(c, (uint32_t)ev.start_mark.line + 1,
+				    (uint32_t)ev.start_mark.column + 1,
+				    "nested too deeply (max %d levels)",
+				    CONF_MAX_DEPTH);
+				r = -1;
+				done = 1;
+				break;
+			}
+			if (ev.type == YAML_SEQUENCE_START_EVENT) {
+				n = node_new(c, Y_SEQ, &ev.start_mark);
+				if (n != NULL)
+					n->bad = (uint8_t)refuse_props(c, &ev,
+					    ev.data.sequence_start.anchor,
+					    ev.data.sequence_start.tag);
+			} else {
+				n = node_new(c, Y_MAP, &ev.start_mark);
+				if (n != NULL)
+					n->bad = (uint8_t)refuse_props(c, &ev,
+					    ev.data.mapping_start.anchor,
+					    ev.data.mapping_start.tag);
+			}
+			push = 1;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (depth > 0)
+				depth--;
+			break;
+		default:
+			break;
+		}
+		if ((ev.type == YAML_SCALAR_EVENT || ev.type == YAML_ALIAS_EVENT ||
+		    push) && n == NULL && !done) {
+			/* too many nodes or out of memory, already reported */
+			r = -1;
+			done = 1;
+		}
+		if (n != NULL) {
+			if (depth > 0)
+				node_add(stack[depth - 1], n);
+			else if (root == NULL)
+				root = n;
+			if (push)
+				stack[depth++] = n;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	*ret_root = root;
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Schema.                                                             */
+
+static int
+check_node_name(const char *s, char *why, size_t cap)
+{
+	for (const char *p = s; *p != '\0'; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (!ctype_is(ch, CT_ALNUM) && ch != '.' && ch != '_' &&
+		    ch != '-') {
+			snprintf(why, cap, "may only contain letters, digits, "
+			    "'.', '_' and '-' (found '%c')", ch);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+check_zone_name(const char *s, char *why, size_t cap)
+{
+	for (const char *p = s; *p != '\0'; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (!(ch >= 'a' && ch <= 'z') && !ctype_is(ch, CT_DIGIT) &&
+		    ch != '_' && ch != '-') {
+			snprintf(why, cap, "zone names may only contain "
+			    "lowercase letters, digits, '_' and '-' "
+			    "(found '%c')", ch);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const struct conf_enum_val transport_vals[] = {
+	{ "udp", CONF_TRANSPORT_UDP, NULL },
+	{ "tcp", CONF_TRANSPORT_TCP, NULL },
+	{ "tls", CONF_TRANSPORT_TLS, "not supported yet (use udp or tcp)" },
+	{ NULL, 0, NULL }
+};
+
+static const struct conf_enum_val trust_vals[] = {
+	{ "untrusted", CONF_TRUST_UNTRUSTED, NULL },
+	{ "trusted", CONF_TRUST_TRUSTED, NULL },
+	{ NULL, 0, NULL }
+};
+
+static const struct conf_enum_val log_level_vals[] = {
+	{ "error", CONF_LOG_ERROR, NULL },
+	{ "warn", CONF_LOG_WARN, NULL },
+	{ "info", CONF_LOG_INFO, NULL },
+	{ "debug", CONF_LOG_DEBUG, NULL },
+	{ NULL, 0, NULL }
+};
+
+static const struct conf_enum_val facility_vals[] = {
+	{ "daemon", LOG_DAEMON, NULL },
+	{ "user", LOG_USER, NULL },
+	{ "auth", LOG_AUTH, NULL },
+	{ "authpriv", LOG_AUTHPRIV, NULL },
+	{ "local0", LOG_LOCAL0, NULL },
+	{ "local1", LOG_LOCAL1, NULL },
+	{ "local2", LOG_LOCAL2, NULL },
+	{ "local3", LOG_LOCAL3, NULL },
+	{ "local4", LOG_LOCAL4, NULL },
+	{ "local5", LOG_LOCAL5, NULL },
+	{ "local6", LOG_LOCAL6, NULL },
+	{ "local7", LOG_LOCAL7, NULL },
+	{ NULL, 0, NULL }
+};
+
+#define FSIZE(st, f)	sizeof(((st *)0)->f)
+#define MS(x)		((uint64_t)(x))
+#define SEC(x)		((uint64_t)(x) * 1000)
+#define MIN(x)		((uint64_t)(x) * 60 * 1000)
+#define HOUR(x)		((uint64_t)(x) * 3600 * 1000)
+
+#define K_UINT(st, f, lo, hi, d) \
+	{ .name = #f, .type = CONF_T_UINT, .off = offsetof(st, f), \
+	  .size = FSIZE(st, f), .min = (lo), .max = (hi), .def = (d) }
+#define K_BOOL(n, st, f, d) \
+	{ .name = (n), .type = CONF_T_BOOL, .off = offsetof(st, f), \
+	  .size = FSIZE(st, f), .def = (d) }
+#define K_STR(n, st, f, lo, fn, d) \
+	{ .name = (n), .type = CONF_T_STR, .off = offsetof(st, f), \
+	  .size = FSIZE(st, f), .min = (lo), .max = FSIZE(st, f) - 1, \
+	  .check = (fn), .def = (d) }
+#define K_ENUM(n, st, f, v, d) \
+	{ .name = (n), .type = CONF_T_ENUM, .off = offsetof(st, f), \
+	  .size = FSIZE(st, f), .vals = (v), .def = (d) }
+#define K_DUR(n, st, f, lo, hi, d) \
+	{ .name = (n), .type = CONF_T_DURATION, .off = offsetof(st, f), \
+	  .size = FSIZE(st, f), .min = (lo), .max = (hi), .def = (d) }
+#define K_MAP(n, st, f, keys) \
+	{ .name = (n), .type = CONF_T_MAP, .off = offsetof(st, f), \
+	  .size = FSIZE(st, f), .sub = (keys) }
+#define K_END	{ .name = NULL, .type = CONF_T_END }
+
+static const struct conf_key node_keys[] = {
+	K_STR("name", struct conf_node, name, 1, check_node_name, "sipwall"),
+	K_UINT(struct conf_node, workers, 0, CONF_MAX_WORKERS, "0"),
+	K_STR("state_dir", struct conf_node, state_dir, 1, NULL, "var"),
+	K_END
+};
+
+static const struct conf_key listen_keys[] = {
+	K_ENUM("transport", struct conf_listen, transport, transport_vals,
+	    "udp"),
+	{ .name = "address", .type = CONF_T_ADDR, .flags = CONF_K_REQUIRED,
+	  .off = offsetof(struct conf_listen, addr),
+	  .size = FSIZE(struct conf_listen, addr) },
+	K_UINT(struct conf_listen, port, 1, 65535, "5060"),
+	{ .name = "zone", .type = CONF_T_STR,
+	  .flags = CONF_K_REQUIRED | CONF_K_MARK,
+	  .off = offsetof(struct conf_listen, zone_name),
+	  .size = FSIZE(struct conf_listen, zone_name),
+	  .min = 1, .max = CONF_ZONE_NAME_MAX, .check = check_zone_name,
+	  .mark_off = offsetof(struct conf_listen, zone_at) },
+	K_END
+};
+
+static const struct conf_key listen_elem = {
+	.name = "listen", .type = CONF_T_MAP, .flags = CONF_K_MARK,
+	.off = 0, .size = sizeof(struct conf_listen), .sub = listen_keys,
+	.mark_off = offsetof(struct conf_listen, at),
+};
+
+static const struct conf_key zone_keys[] = {
+	{ .name = "name", .type = CONF_T_STR,
+	  .flags = CONF_K_REQUIRED | CONF_K_MARK,
+	  .off = offsetof(struct conf_zone, name),
+	  .size = FSIZE(struct conf_zone, name),
+	  .min = 1, .max = CONF_ZONE_NAME_MAX, .check = check_zone_name,
+	  .mark_off = offsetof(struct conf_zone, name_at) },
+	K_ENUM("trust", struct conf_zone, trust, trust_vals, "untrusted"),
+	K_END
+};
+
+static const struct conf_key zone_elem = {
+	.name = "zones", .type = CONF_T_MAP, .flags = CONF_K_MARK,
+	.off = 0, .size = sizeof(struct conf_zone), .sub = zone_keys,
+	.mark_off = offsetof(struct conf_zone, at),
+};
+
+static const struct conf_key sip_limits_keys[] = {
+	K_UINT(struct conf_sip_limits, max_message_size, 1024, 65507, "16384"),
+	K_UINT(struct conf_sip_limits, max_stream_message_size, 1024, 65536,
+	    "65536"),
+	K_UINT(struct conf_sip_limits, max_headers, 8, 256, "96"),
+	K_UINT(struct conf_sip_limits, max_header_length, 128, 8192, "4096"),
+	K_UINT(struct conf_sip_limits, max_uri_length, 64, 4096, "1024"),
+	K_UINT(struct conf_sip_limits, max_via, 1, 32, "16"),
+	K_UINT(struct conf_sip_limits, max_body, 0, 65536, "16384"),
+	K_END
+};
+
+static const struct conf_key sip_timers_keys[] = {
+	K_DUR("t1", struct conf_sip_timers, t1_ms, MS(100), SEC(10), "500ms"),
+	K_DUR("t2", struct conf_sip_timers, t2_ms, SEC(1), SEC(60), "4s"),
+	K_DUR("t4", struct conf_sip_timers, t4_ms, SEC(1), SEC(60), "5s"),
+	K_END
+};
+
+static const struct conf_key sip_tcp_keys[] = {
+	K_DUR("idle_timeout", struct conf_sip_tcp, idle_timeout_ms, SEC(1),
+	    HOUR(24), "120s"),
+	K_DUR("message_timeout", struct conf_sip_tcp, message_timeout_ms,
+	    SEC(1), MIN(5), "10s"),
+	K_UINT(struct conf_sip_tcp, max_connections, 1, 1000000, "4096"),
+	K_UINT(struct conf_sip_tcp, max_connections_per_source, 1, 65535,
+	    "32"),
+	K_END
+};
+
+static const struct conf_key sip_keys[] = {
+	K_MAP("limits", struct conf_sip, limits, sip_limits_keys),
+	K_MAP("timers", struct conf_sip, timers, sip_timers_keys),
+	K_MAP("tcp", struct conf_sip, tcp, sip_tcp_keys),
+	K_END
+};
+
+static const struct conf_key events_keys[] = {
+	K_STR("file", struct conf_events, file, 0, NULL, "events.jsonl"),
+	K_BOOL("stdout", struct conf_events, to_stdout, "false"),
+	K_BOOL("syslog", struct conf_events, to_syslog, "false"),
+	K_ENUM("syslog_facility", struct conf_events, syslog_facility,
+	    facility_vals, "local0"),
+	K_END
+};
+
+static const struct conf_key log_keys[] = {
+	K_ENUM("level", struct conf_log, level, log_level_vals, "info"),
+	K_END
+};
+
+const struct conf_key conf_schema[] = {
+	{ .name = "version", .type = CONF_T_UINT, .flags = CONF_K_REQUIRED,
+	  .off = offsetof(struct sw_conf, version),
+	  .size = FSIZE(struct sw_conf, version),
+	  .min = CONF_VERSION, .max = CONF_VERSION, .def = "1" },
+	K_MAP("node", struct sw_conf, node, node_keys),
+	{ .name = "listen", .type = CONF_T_SEQ, .flags = CONF_K_REQUIRED,
+	  .off = offsetof(struct sw_conf, listen),
+	  .size = FSIZE(struct sw_conf, listen),
+	  .min = 1, .max = CONF_MAX_LISTEN, .sub = &listen_elem,
+	  .elem_size = sizeof(struct conf_listen),
+	  .count_off = offsetof(struct sw_conf, nlisten) },
+	{ .name = "zones", .type = CONF_T_SEQ, .flags = CONF_K_REQUIRED,
+	  .off = offsetof(struct sw_conf, zones),
+	  .size = FSIZE(struct sw_conf, zones),
+	  .min = 1, .max = CONF_MAX_ZONES, .sub = &zone_elem,
+	  .elem_size = sizeof(struct conf_zone),
+	  .count_off = offsetof(struct sw_conf, nzones) },
+	K_MAP("sip", struct sw_conf, sip, sip_keys),
+	K_MAP("events", struct sw_conf, events, events_keys),
+	K_MAP("log", struct sw_conf, log, log_keys),
+	K_END
+};
+
+const char *
+conf_enum_name(const struct conf_enum_val *vals, int value)
+{
+	for (; vals->name != NULL; vals++)
+		if (vals->value == value)
+			return vals->name;
+	return NULL;
+}
+
+const char *
+conf_transport_name(enum conf_transport t)
+{
+	const char *s = conf_enum_name(transport_vals, (int)t);
+
+	return s != NULL ? s : "?";
+}
+
+const char *
+conf_trust_name(enum conf_trust t)
+{
+	const char *s = conf_enum_name(trust_vals, (int)t);
+
+	return s != NULL ? s : "?";
+}
+
+const char *
+conf_log_level_name(enum conf_log_level l)
+{
+	const char *s = conf_enum_name(log_level_vals, (int)l);
+
+	return s != NULL ? s : "?";
+}
+
+const char *
+conf_syslog_facility_name(int facility)
+{
+	const char *s = conf_enum_name(facility_vals, facility);
+
+	return s != NULL ? s : "?";
+}
+
+void
+conf_duration_fmt(uint32_t ms, char *buf, size_t cap)
+{
+	if (ms == 0)
+		snprintf(buf, cap, "0s");
+	else if (ms % HOUR(1) == 0)
+		snprintf(buf, cap, "%uh", (unsigned)(ms / HOUR(1)));
+	else if (ms % MIN(1) == 0)
+		snprintf(buf, cap, "%um", (unsigned)(ms / MIN(1)));
+	else if (ms % SEC(1) == 0)
+		snprintf(buf, cap, "%us", (unsigned)(ms / SEC(1)));
+	else
+		snprintf(buf, cap, "%ums", ms);
+}
+
+/* ------------------------------------------------------------------ */
+/* Scalars.                                                            */
+
+static int
+is_null_text(const char *s, size_t len)
+{
+	return len == 0 || (len == 1 && s[0] == '~') ||
+	    (len == 4 && (memcmp(s, "null", 4) == 0 ||
+	    memcmp(s, "Null", 4) == 0 || memcmp(s, "NULL", 4) == 0));
+}
+
+static int
+is_null(const struct ynode *n)
+{
+	return n->kind == Y_SCALAR && n->plain && !n->bad &&
+	    is_null_text(n->str, n->len);
+}
+
+static void
+store_uint(void *p, size_t size, uint64_t v)
+{
+	switch (size) {
+	case 1: { uint8_t x = (uint8_t)v; memcpy(p, &x, 1); break; }
+	case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
+	case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+	default: memcpy(p, &v, sizeof(v)); break;
+	}
+}
+
+static const char *
+type_desc(const struct conf_key *k)
+{
+	switch (k->type) {
+	case CONF_T_MAP:	return "a mapping";
+	case CONF_T_SEQ:	return "a sequence";
+	case CONF_T_UINT:	return "an integer";
+	case CONF_T_BOOL:	return "true or false";
+	case CONF_T_STR:	return "a string";
+	case CONF_T_ENUM:	return "a name";
+	case CONF_T_DURATION:	return "a duration (like 500ms, 4s, 5m, 1h)";
+	case CONF_T_ADDR:	return "an IPv4 or IPv6 address";
+	default:		return "a value";
+	}
+}
+
+static const char *
+describe(const struct ynode *n, char *buf, size_t cap)
+{
+	char q[CONF_QUOTE_MAX + 8];
+
+	if (n->kind == Y_MAP)
+		return "a mapping";
+	if (n->kind == Y_SEQ)
+		return "a sequence";
+	if (is_null(n))
+		return "null";
+	qtext(n->str, n->len, q, sizeof(q));
+	if (n->plain)
+		snprintf(buf, cap, "'%s'", q);
+	else
+		snprintf(buf, cap, "a quoted string \"%s\"", q);
+	return buf;
+}
+
+/* "udp, tcp" of the names that are supported. */
+static void
+enum_list(const struct conf_enum_val *vals, char *buf, size_t cap)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (; vals->name != NULL; vals++) {
+		int n;
+
+		if (vals->unsupported != NULL)
+			continue;
+		n = snprintf(buf + o, cap - o, "%s%s", o > 0 ? ", " : "",
+		    vals->name);
+		if (n < 0 || (size_t)n >= cap - o)
+			break;
+		o += (size_t)n;
+	}
+}
+
+static int
+parse_duration(const char *s, const struct conf_key *k, uint64_t *ret,
+    char *why, size_t cap)
+{
+	char q[CONF_QUOTE_MAX + 8], lo[32], hi[32];
+	const char *p = s, *unit;
+	uint64_t v = 0, mult;
+
+	qtext(s, strlen(s), q, sizeof(q));
+	while (*p >= '0' && *p <= '9') {
+		if (v <= UINT32_MAX)
+			v = v * 10 + (uint64_t)(*p - '0');
+		p++;
+	}
+	if (p == s) {
+		snprintf(why, cap, "expected a duration like 500ms, 4s, 5m or "
+		    "1h, got '%s'", q);
+		return -1;
+	}
+	unit = p;
+	if (*unit == '\0') {
+		snprintf(why, cap, "'%s' has no unit: durations require one "
+		    "(ms, s, m or h), e.g. %.20sms or %.20ss", q, s, s);
+		return -1;
+	}
+	while (ctype_is((uint8_t)*p, CT_ALPHA))
+		p++;
+	if (*p != '\0' || p == unit) {
+		snprintf(why, cap, "expected a duration like 500ms, 4s, 5m or "
+		    "1h (a whole number and a unit), got '%s'", q);
+		return -1;
+	}
+	if (strcmp(unit, "ms") == 0)
+		mult = 1;
+	else if (strcmp(unit, "s") == 0)
+		mult = SEC(1);
+	else if (strcmp(unit, "m") == 0)
+		mult = MIN(1);
+	else if (strcmp(unit, "h") == 0)
+		mult = HOUR(1);
+	else {
+		char u[CONF_QUOTE_MAX + 8];
+
+		snprintf(why, cap, "bad duration unit '%s' in '%s' (use ms, s, "
+		    "m or h)", qtext(unit, strlen(unit), u, sizeof(u)), q);
+		return -1;
+	}
+	v *= mult;
+	if (v < k->min || v > k->max) {
+		conf_duration_fmt((uint32_t)k->min, lo, sizeof(lo));
+		conf_duration_fmt((uint32_t)k->max, hi, sizeof(hi));
+		snprintf(why, cap, "%s is out of range (%s..%s)", q, lo, hi);
+		return -1;
+	}
+	*ret = v;
+	return 0;
+}
+
+static int
+parse_uint(const char *s, size_t len, int plain, const struct conf_key *k,
+    uint64_t *ret, char *why, size_t cap)
+{
+	char q[CONF_QUOTE_MAX + 8];
+	const char *p = s;
+	uint64_t v = 0;
+	int neg = 0;
+
+	qtext(s, len, q, sizeof(q));
+	if (!plain) {
+		snprintf(why, cap, "expected an integer, got a quoted string "
+		    "\"%s\" (remove the quotes)", q);
+		return -1;
+	}
+	if (*p == '-')
+		neg = 1, p++;
+	if (*p == '\0') {
+		snprintf(why, cap, "expected an integer, got '%s'", q);
+		return -1;
+	}
+	for (const char *d = p; *d != '\0'; d++)
+		if (*d < '0' || *d > '9') {
+			snprintf(why, cap, "expected an integer, got '%s'", q);
+			return -1;
+		}
+	if (p[0] == '0' && p[1] != '\0') {
+		snprintf(why, cap, "'%s' has a leading zero; write the number "
+		    "without it", q);
+		return -1;
+	}
+	for (; *p != '\0'; p++)
+		if (v <= UINT64_MAX / 100)	/* saturate well above any max */
+			v = v * 10 + (uint64_t)(*p - '0');
+	if ((neg && v != 0) || v < k->min || v > k->max) {
+		if (k->min == k->max)
+			snprintf(why, cap, "%s is not supported (must be "
+			    "%llu)", q, (unsigned long long)k->min);
+		else
+			snprintf(why, cap, "%s is out of range (%llu..%llu)", q,
+			    (unsigned long long)k->min,
+			    (unsigned long long)k->max);
+		return -1;
+	}
+	*ret = v;
+	return 0;
+}
+
+/*
+ * Convert one scalar s[0..len) (NUL at s[len]) for row k and store it
+ * in the field at base + k->off; nothing is written on failure, when
+ * why says what is wrong.  The same path applies the schema defaults.
+ */
+static int
+scalar_set(const struct conf_key *k, const char *s, size_t len, int plain,
+    void *base, char *why, size_t cap)
+{
+	char q[CONF_QUOTE_MAX + 8], list[128];
+	unsigned char *field = (unsigned char *)base + k->off;
+	uint64_t v;
+
+	if (len > CONF_MAX_SCALAR) {
+		snprintf(why, cap, "value is too long (%zu bytes)", len);
+		return -1;
+	}
+	if (plain && is_null_text(s, len)) {
+		snprintf(why, cap, "expected %s, got null%s", type_desc(k),
+		    k->type == CONF_T_STR ? " (write \"\" for an empty string)" :
+		    "");
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f) {
+			snprintf(why, cap, "value contains a control or "
+			    "non-ASCII character at offset %zu (only printable "
+			    "ASCII is allowed)", i);
+			return -1;
+		}
+	qtext(s, len, q, sizeof(q));
+
+	switch (k->type) {
+	case CONF_T_UINT:
+		if (parse_uint(s, len, plain, k, &v, why, cap) < 0)
+			return -1;
+		store_uint(field, k->size, v);
+		return 0;
+	case CONF_T_BOOL:
+		if (plain && (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 ||
+		    strcmp(s, "TRUE") == 0)) {
+			*(bool *)field = true;
+			return 0;
+		}
+		if (plain && (strcmp(s, "false") == 0 ||
+		    strcmp(s, "False") == 0 || strcmp(s, "FALSE") == 0)) {
+			*(bool *)field = false;
+			return 0;
+		}
+		if (plain)
+			snprintf(why, cap, "expected true or false, got '%s'", q);
+		else
+			snprintf(why, cap, "expected true or false, got a quoted "
+			    "string \"%s\"", q);
+		return -1;
+	case CONF_T_STR:
+		if (len > k->max) {
+			snprintf(why, cap, "'%s' is too long (%zu characters, "
+			    "max %llu)", q, len, (unsigned long long)k->max);
+			return -1;
+		}
+		if (len < k->min) {
+			snprintf(why, cap, "must not be empty");
+			return -1;
+		}
+		if (k->check != NULL && k->check(s, why, cap) < 0)
+			return -1;
+		memcpy(field, s, len + 1);
+		return 0;
+	case CONF_T_ENUM:
+		for (const struct conf_enum_val *e = k->vals; e->name != NULL;
+		    e++) {
+			if (strcmp(e->name, s) != 0)
+				continue;
+			if (e->unsupported != NULL) {
+				snprintf(why, cap, "'%s' is %s", q,
+				    e->unsupported);
+				return -1;
+			}
+			memcpy(field, &e->value, sizeof(int));
+			return 0;
+		}
+		enum_list(k->vals, list, sizeof(list));
+		snprintf(why, cap, "'%s' is not one of: %s", q, list);
+		return -1;
+	case CONF_T_DURATION:
+		if (parse_duration(s, k, &v, why, cap) < 0)
+			return -1;
+		store_uint(field, k->size, v);
+		return 0;
+	case CONF_T_ADDR: {
+		union sw_addr a;
+
+		if (s[0] == '[') {
+			snprintf(why, cap, "'%s': write IPv6 addresses without "
+			    "brackets", q);
+			return -1;
+		}
+		if (sw_addr_parse(s, 0, &a) < 0) {
+			int host = len > 0 && strchr(s, ':') == NULL;
+
+			for (size_t i = 0; host && i < len; i++)
+				host = ctype_is((uint8_t)s[i], CT_HOST);
+			if (host && strspn(s, "0123456789.") != len)
+				snprintf(why, cap, "'%s' is not an IP address; "
+				    "host names are not allowed, write an "
+				    "IPv4 or IPv6 address", q);
+			else
+				snprintf(why, cap, "'%s' is not a valid IPv4 or "
+				    "IPv6 address", q);
+			return -1;
+		}
+		memcpy(field, &a, sizeof(a));
+		return 0;
+	}
+	default:
+		snprintf(why, cap, "internal error: bad schema row");
+		return -1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Defaults.                                                           */
+
+static void
+defaults_apply(const struct conf_key *keys, void *base)
+{
+	char why[CONF_DIAG_LEN];
+
+	for (const struct conf_key *k = keys; k->type != CONF_T_END; k++) {
+		unsigned char *field = (unsigned char *)base + k->off;
+
+		switch (k->type) {
+		case CONF_T_MAP:
+			defaults_apply(k->sub, field);
+			break;
+		case CONF_T_SEQ:
+			memset((unsigned char *)base + k->count_off, 0,
+			    sizeof(size_t));
+			break;
+		default:
+			/* A default that fails its own row is a schema bug. */
+			if (k->def != NULL &&
+			    scalar_set(k, k->def, strlen(k->def), 1, base, why,
+			    sizeof(why)) < 0)
+				abort();
+			break;
+		}
+	}
+}
+
+void
+conf_defaults(struct sw_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	defaults_apply(conf_schema, conf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Walking the tree against the schema.                                */
+
+static size_t
+edit_distance(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t prev[CONF_KEY_MAX + 2], cur[CONF_KEY_MAX + 2];
+
+	for (size_t j = 0; j <= blen; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= alen; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= blen; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? sub : del;
+			if (ins < cur[j])
+				cur[j] = ins;
+		}
+		memcpy(prev, cur, (blen + 1) * sizeof(size_t));
+	}
+	return prev[blen];
+}
+
+/* The closest key in this table within distance 2, or NULL. */
+static const char *
+closest_key(const struct conf_key *keys, const char *s, size_t len)
+{
+	const char *best = NULL;
+	size_t bestd = 3;
+
+	if (len > CONF_KEY_MAX)
+		return NULL;
+	for (const struct conf_key *k = keys; k->type != CONF_T_END; k++) {
+		size_t klen = strlen(k->name), d;
+
+		if (klen > CONF_KEY_MAX || (klen > len ? klen - len : len - klen) > 2)
+			continue;
+		d = edit_distance(s, len, k->name, klen);
+		if (d < bestd) {
+			bestd = d;
+			best = k->name;
+		}
+	}
+	return best;
+}
+
+/* Where else in the schema a key of this name lives ("node", "listen"). */
+static int
+find_elsewhere(const struct conf_key *keys, const char *s, const char *at,
+    char *buf, size_t cap, int depth)
+{
+	for (const struct conf_key *k = keys; k->type != CONF_T_END; k++) {
+		const struct conf_key *sub = NULL;
+		char path[CONF_PATH_TEXT];
+
+		if (depth > 0 && strcmp(k->name, s) == 0) {
+			snprintf(buf, cap, "%s", at);
+			return 1;
+		}
+		snprintf(path, sizeof(path), "%s%s%s", at, *at ? "." : "",
+		    k->name);
+		if (k->type == CONF_T_MAP)
+			sub = k->sub;
+		else if (k->type == CONF_T_SEQ && k->sub->type == CONF_T_MAP)
+			sub = k->sub->sub;
+		if (sub != NULL && depth < CONF_MAX_DEPTH &&
+		    find_elsewhere(sub, s, path, buf, cap, depth + 1))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+unknown_key(struct ctx *c, const struct conf_key *keys, const struct ynode *k)
+{
+	char q[CONF_QUOTE_MAX + 8], where[CONF_PATH_TEXT];
+	const char *hint;
+
+	if (diag_full(c)) {
+		err_path(c, k->line, k->col, "unknown key");
+		return;
+	}
+	qtext(k->str, k->len, q, sizeof(q));
+	if ((hint = closest_key(keys, k->str, k->len)) != NULL)
+		err_path(c, k->line, k->col, "unknown key '%s' (did you mean "
+		    "'%s'?)", q, hint);
+	else if (k->len <= CONF_KEY_MAX &&
+	    find_elsewhere(conf_schema, k->str, "", where, sizeof(where), 0) &&
+	    strcmp(where, c->path) != 0)
+		err_path(c, k->line, k->col, "unknown key '%s' (it belongs "
+		    "under '%s')", q, where);
+	else
+		err_path(c, k->line, k->col, "unknown key '%s'", q);
+}
+
+static void walk_value(struct ctx *, const struct conf_key *, void *,
+    const struct ynode *, const struct ynode *);
+
+static void
+walk_map(struct ctx *c, const struct conf_key *keys, void *base,
+    const struct ynode *map, const struct ynode *owner)
+{
+	const struct ynode *seen[CONF_MAX_KEYS];
+	const struct ynode *k, *v;
+	char d[CONF_QUOTE_MAX + 32];
+	size_t nkeys = 0;
+	uint32_t line = 1, col = 1;
+
+	while (keys[nkeys].type != CONF_T_END && nkeys < CONF_MAX_KEYS)
+		seen[nkeys++] = NULL;
+	if (map != NULL && map->bad)
+		return;
+	if (map != NULL && !is_null(map)) {
+		if (map->kind != Y_MAP) {
+			err_path(c, map->line, map->col, "expected a mapping, "
+			    "got %s", describe(map, d, sizeof(d)));
+			return;
+		}
+		for (k = map->first; k != NULL; k = v->next) {
+			size_t i, saved;
+
+			v = k->next;	/* libyaml always pairs them */
+			if (k->bad || v == NULL)
+				continue;
+			if (k->kind != Y_SCALAR) {
+				err_path(c, k->line, k->col, "keys must be "
+				    "plain names, got %s", describe(k, d,
+				    sizeof(d)));
+				continue;
+			}
+			for (i = 0; i < nkeys; i++)
+				if (strlen(keys[i].name) == k->len &&
+				    memcmp(keys[i].name, k->str, k->len) == 0)
+					break;
+			if (i == nkeys) {
+				unknown_key(c, keys, k);
+				continue;
+			}
+			if (seen[i] != NULL) {
+				err_path(c, k->line, k->col, "duplicate key "
+				    "'%s' (first at line %u)", keys[i].name,
+				    seen[i]->line);
+				continue;
+			}
+			seen[i] = k;
+			saved = path_push(c, keys[i].name, 0);
+			walk_value(c, &keys[i], base, v, k);
+			path_pop(c, saved);
+		}
+	}
+	if (map != NULL && map->kind == Y_MAP && map->n > 0) {
+		line = map->line;
+		col = map->col;
+	} else if (owner != NULL) {
+		line = owner->line;
+		col = owner->col;
+	} else if (map != NULL) {
+		line = map->line;
+		col = map->col;
+	}
+	for (size_t i = 0; i < nkeys; i++)
+		if ((keys[i].flags & CONF_K_REQUIRED) && seen[i] == NULL)
+			err_path(c, line, col, "missing required key '%s'",
+			    keys[i].name);
+}
+
+static void
+walk_seq(struct ctx *c, const struct conf_key *k, void *base,
+    const struct ynode *seq, const struct ynode *owner)
+{
+	const struct conf_key *elem = k->sub;
+	const struct ynode *it;
+	char d[CONF_QUOTE_MAX + 32];
+	uint8_t *bad = NULL;
+	size_t i = 0;
+
+	if (seq->bad)
+		return;
+	if (c->nseqs < CONF_MAX_SEQS &&
+	    (bad = arena_alloc(&c->arena, k->max)) != NULL) {
+		memset(bad, 0, k->max);
+		c->seqs[c->nseqs].row = k;
+		c->seqs[c->nseqs++].bad = bad;
+	}
+	if (!is_null(seq)) {
+		if (seq->kind != Y_SEQ) {
+			err_path(c, seq->line, seq->col, "expected a sequence "
+			    "(a list of '- ' entries), got %s",
+			    describe(seq, d, sizeof(d)));
+			return;
+		}
+		for (it = seq->first; it != NULL; it = it->next, i++) {
+			unsigned char *eb;
+			size_t saved, nerr;
+
+			if (i == k->max) {
+				err_path(c, it->line, it->col, "too many "
+				    "entries (%zu, max %llu)", seq->n,
+				    (unsigned long long)k->max);
+				break;
+			}
+			eb = (unsigned char *)base + k->off + i * k->elem_size;
+			memset(eb, 0, k->elem_size);
+			if (elem->type == CONF_T_MAP)
+				defaults_apply(elem->sub, eb);
+			saved = path_push(c, NULL, i);
+			nerr = c->nerr;
+			walk_value(c, elem, eb, it, NULL);
+			if (bad != NULL && c->nerr != nerr)
+				bad[i] = 1;
+			path_pop(c, saved);
+		}
+	}
+	memcpy((unsigned char *)base + k->count_off, &i, sizeof(i));
+	if (i < k->min)
+		err_path(c, (is_null(seq) ? owner : seq)->line,
+		    (is_null(seq) ? owner : seq)->col,
+		    "needs at least %llu entr%s", (unsigned long long)k->min,
+		    k->min == 1 ? "y" : "ies");
+}
+
+static void
+walk_value(struct ctx *c, const struct conf_key *k, void *base,
+    const struct ynode *v, const struct ynode *key)
+{
+	char why[CONF_DIAG_LEN], d[CONF_QUOTE_MAX + 32];
+
+	if (k->flags & CONF_K_MARK) {
+		struct conf_mark m = { .line = v->line, .col = v->col };
+
+		memcpy((unsigned char *)base + k->mark_off, &m, sizeof(m));
+	}
+	switch (k->type) {
+	case CONF_T_MAP:
+		walk_map(c, k->sub, (unsigned char *)base + k->off, v, key);
+		return;
+	case CONF_T_SEQ:
+		walk_seq(c, k, base, v, key);
+		return;
+	default:
+		break;
+	}
+	if (v->bad)
+		return;
+	if (v->kind != Y_SCALAR) {
+		err_path(c, v->line, v->col, "expected %s, got %s",
+		    type_desc(k), describe(v, d, sizeof(d)));
+		return;
+	}
+	if (scalar_set(k, v->str, v->len, v->plain, base, why, sizeof(why)) < 0)
+		err_path(c, v->line, v->col, "%s", why);
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks across keys.                                                 */
+
+/* The value node at a key path below root (NULL-terminated names). */
+static const struct ynode *
+ylookup(const struct ynode *n, ...)
+{
+	const char *name;
+	va_list ap;
+
+	va_start(ap, n);
+	while (n != NULL && (name = va_arg(ap, const char *)) != NULL) {
+		const struct ynode *k, *found = NULL;
+
+		if (n->kind != Y_MAP) {
+			n = NULL;
+			break;
+		}
+		for (k = n->first; k != NULL && k->next != NULL;
+		    k = k->next->next)
+			if (k->kind == Y_SCALAR && !k->bad &&
+			    strcmp(k->str, name) == 0) {
+				found = k->next;
+				break;
+			}
+		n = found;
+	}
+	va_end(ap);
+	return n;
+}
+
+/* Did entry i of the top-level sequence name have errors of its own? */
+static int
+seq_entry_bad(const struct ctx *c, const char *name, size_t i)
+{
+	for (size_t s = 0; s < c->nseqs; s++)
+		if (strcmp(c->seqs[s].row->name, name) == 0)
+			return i < c->seqs[s].row->max && c->seqs[s].bad[i];
+	return 0;
+}
+
+/*
+ * Checks that need more than one key.  They run after errors too (the
+ * user gets every error in one go), so each one skips values that are
+ * missing or had an error of their own instead of piling on.
+ */
+static void
+check_cross(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
+{
+	const struct ynode *n;
+	char a[SW_ADDR_STRLEN], t1[32], t2[32];
+
+	for (size_t i = 0; i < conf->nzones; i++) {
+		const struct conf_zone *z = &conf->zones[i];
+
+		if (z->name[0] == '\0')
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(conf->zones[j].name, z->name) == 0) {
+				err_at(c, z->name_at.line, z->name_at.col,
+				    "zones[%zu].name: duplicate zone name "
+				    "'%s' (first at line %u)", i, z->name,
+				    conf->zones[j].name_at.line);
+				break;
+			}
+	}
+
+	for (size_t i = 0; i < conf->nlisten; i++) {
+		struct conf_listen *l = &conf->listen[i];
+
+		if (l->zone_name[0] != '\0') {
+			size_t z;
+
+			for (z = 0; z < conf->nzones; z++)
+				if (strcmp(conf->zones[z].name,
+				    l->zone_name) == 0)
+					break;
+			if (z < conf->nzones)
+				l->zone = (uint32_t)z;
+			else
+				err_at(c, l->zone_at.line, l->zone_at.col,
+				    "listen[%zu].zone: zone '%s' is not "
+				    "defined under zones", i, l->zone_name);
+		}
+		if (l->addr.sa.sa_family == 0)
+			continue;	/* bad or missing address, reported */
+		if (seq_entry_bad(c, "listen", i))
+			continue;
+		sw_addr_set_port(&l->addr, l->port);
+		for (size_t j = 0; j < i; j++) {
+			const struct conf_listen *o = &conf->listen[j];
+
+			if (o->addr.sa.sa_family != 0 &&
+			    !seq_entry_bad(c, "listen", j) &&
+			    o->transport == l->transport &&
+			    sw_addr_eq(&o->addr, &l->addr)) {
+				err_at(c, l->at.line, l->at.col,
+				    "listen[%zu]: duplicate listener %s %s "
+				    "(first at line %u)", i,
+				    conf_transport_name(l->transport),
+				    sw_addr_str(&l->addr, a, sizeof(a)),
+				    o->at.line);
+				break;
+			}
+		}
+	}
+
+	if (conf->sip.timers.t2_ms < conf->sip.timers.t1_ms) {
+		conf_duration_fmt(conf->sip.timers.t1_ms, t1, sizeof(t1));
+		conf_duration_fmt(conf->sip.timers.t2_ms, t2, sizeof(t2));
+		if ((n = ylookup(root, "sip", "timers", "t2", NULL)) != NULL)
+			err_at(c, n->line, n->col, "sip.timers.t2: %s is less "
+			    "than t1 (%s); T2 must be at least T1", t2, t1);
+		else if ((n = ylookup(root, "sip", "timers", "t1", NULL)) != NULL)
+			err_at(c, n->line, n->col, "sip.timers.t1: %s is more "
+			    "than t2 (%s); T1 must not exceed T2", t1, t2);
+	}
+
+	if (conf->sip.tcp.max_connections_per_source >
+	    conf->sip.tcp.max_connections) {
+		n = ylookup(root, "sip", "tcp", "max_connections_per_source",
+		    NULL);
+		if (n == NULL)
+			n = ylookup(root, "sip", "tcp", "max_connections", NULL);
+		if (n != NULL)
+			err_at(c, n->line, n->col,
+			    "sip.tcp.max_connections_per_source: %u exceeds "
+			    "max_connections (%u)",
+			    conf->sip.tcp.max_connections_per_source,
+			    conf->sip.tcp.max_connections);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points.                                                       */
+
+int
+conf_load_buf(const char *name, const char *buf, size_t len,
+    struct sw_conf **ret_conf, struct conf_diag *diag)
+{
+	struct sw_conf *conf = NULL;
+	struct ynode *root = NULL;
+	struct ctx c;
+	size_t from = diag != NULL ? diag->n : 0;
+	int r = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.name = name;
+	c.buf = buf;
+	c.len = len;
+	c.diag = diag;
+
+	if (len > CONF_MAX_FILE) {
+		err_at(&c, 0, 0, "file is too large (%zu bytes, max %d)", len,
+		    CONF_MAX_FILE);
+		return -EFBIG;
+	}
+	if (tree_build(&c, &root) < 0)
+		goto out;
+	if ((conf = malloc(sizeof(*conf))) == NULL) {
+		c.nomem = 1;
+		err_at(&c, 0, 0, "out of memory");
+		goto out;
+	}
+	conf_defaults(conf);
+	if (root != NULL && root->kind != Y_MAP && !is_null(root) && !root->bad)
+		err_at(&c, root->line, root->col, "the top level must be a "
+		    "mapping of keys (version, node, listen, ...)");
+	else if (root == NULL || !root->bad)
+		walk_map(&c, conf_schema, conf,
+		    root != NULL && root->kind == Y_MAP ? root : NULL, NULL);
+	if (!c.nomem)
+		check_cross(&c, conf, root);
+out:
+	arena_clear(&c.arena);
+	if (diag != NULL)
+		diag_sort(diag, from);
+	if (c.nerr > 0 || conf == NULL) {
+		free(conf);
+		r = c.nomem ? -ENOMEM : -EINVAL;
+		return r;
+	}
+	*ret_conf = conf;
+	return 0;
+}
+
+int
+conf_load(const char *path, struct sw_conf **ret_conf, struct conf_diag *diag)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		r = -errno;
+		diag_add(diag, path, 0, 0, "cannot open: %s", strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		diag_add(diag, path, 0, 0, "cannot stat: %s", strerror(-r));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = -EISDIR;
+		diag_add(diag, path, 0, 0, "is a directory, not a config "
+		    "file");
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > CONF_MAX_FILE) {
+		r = -EFBIG;
+		diag_add(diag, path, 0, 0, "file is too large (%lld bytes, "
+		    "max %d)", (long long)st.st_size, CONF_MAX_FILE);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap > CONF_MAX_FILE) {
+				r = -EFBIG;
+				diag_add(diag, path, 0, 0, "file is too large "
+				    "(more than %d bytes)", CONF_MAX_FILE);
+				goto out;
+			}
+			cap = cap == 0 ? 16384 : cap * 2;
+			if (cap > (size_t)CONF_MAX_FILE + 1)
+				cap = (size_t)CONF_MAX_FILE + 1;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				r = -ENOMEM;
+				diag_add(diag, path, 0, 0, "out of memory");
+				goto out;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			diag_add(diag, path, 0, 0, "cannot read: %s",
+			    strerror(-r));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	r = conf_load_buf(path, buf, len, ret_conf, diag);
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+void
+conf_free(struct sw_conf *conf)
+{
+	free(conf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Listeners from the command line.                                    */
+
+#define OVERRIDE_NAME	"command line"
+#define OVERRIDE_MAX	128
+
+int
+conf_listen_override(struct sw_conf *conf, const char *spec,
+    struct conf_diag *diag)
+{
+	char q[CONF_QUOTE_MAX + 8], qip[CONF_QUOTE_MAX + 8];
+	char ip[INET6_ADDRSTRLEN + 1], a[SW_ADDR_STRLEN];
+	const char *p, *colon, *portp = NULL;
+	struct conf_listen l;
+	size_t speclen = strnlen(spec, OVERRIDE_MAX + 1), iplen;
+	uint32_t port = 5060, zone;
+	int transport = -1;
+
+	qtext(spec, speclen, q, sizeof(q));
+	if (speclen > OVERRIDE_MAX) {
+		diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': too long",
+		    q);
+		return -EINVAL;
+	}
+	if ((colon = strchr(spec, ':')) == NULL) {
+		diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': expected "
+		    "PROTO:ADDR[:PORT], e.g. udp:127.0.0.1:5060 or "
+		    "udp:[::1]:5060", q);
+		return -EINVAL;
+	}
+	for (const struct conf_enum_val *e = transport_vals; e->name != NULL;
+	    e++) {
+		if (strlen(e->name) != (size_t)(colon - spec) ||
+		    memcmp(e->name, spec, (size_t)(colon - spec)) != 0)
+			continue;
+		if (e->unsupported != NULL) {
+			diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': "
+			    "transport '%s' is %s", q, e->name,
+			    e->unsupported);
+			return -EINVAL;
+		}
+		transport = e->value;
+	}
+	if (transport < 0) {
+		diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': unknown "
+		    "transport (use udp or tcp)", q);
+		return -EINVAL;
+	}
+
+	p = colon + 1;
+	if (*p == '[') {
+		const char *end = strchr(p, ']');
+
+		if (end == NULL) {
+			diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': "
+			    "missing ']' after the IPv6 address", q);
+			return -EINVAL;
+		}
+		iplen = (size_t)(end - p - 1);
+		if (iplen >= sizeof(ip))
+			iplen = sizeof(ip) - 1;	/* then fails to parse */
+		memcpy(ip, p + 1, iplen);
+		ip[iplen] = '\0';
+		if (end[1] == ':')
+			portp = end + 2;
+		else if (end[1] != '\0') {
+			diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': "
+			    "expected ':PORT' after ']'", q);
+			return -EINVAL;
+		}
+		if (strchr(ip, ':') == NULL) {
+			diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': "
+			    "brackets are only for IPv6 addresses", q);
+			return -EINVAL;
+		}
+	} else {
+		const char *c2 = strchr(p, ':');
+
+		if (c2 != NULL && strchr(c2 + 1, ':') != NULL) {
+			diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': put "
+			    "an IPv6 address in brackets, e.g. "
+			    "udp:[::1]:5060", q);
+			return -EINVAL;
+		}
+		iplen = c2 != NULL ? (size_t)(c2 - p) : strlen(p);
+		if (iplen >= sizeof(ip))
+			iplen = sizeof(ip) - 1;	/* then fails to parse */
+		memcpy(ip, p, iplen);
+		ip[iplen] = '\0';
+		if (c2 != NULL)
+			portp = c2 + 1;
+	}
+	if (portp != NULL &&
+	    (parse_u32(slice_cstr(portp), 65535, &port) < 0 || port == 0 ||
+	    (portp[0] == '0'))) {
+		diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': bad port "
+		    "(expected 1..65535)", q);
+		return -EINVAL;
+	}
+
+	memset(&l, 0, sizeof(l));
+	if (ip[0] == '\0' || sw_addr_parse(ip, (uint16_t)port, &l.addr) < 0) {
+		diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': '%s' is not "
+		    "an IPv4 or IPv6 address (host names are not allowed)", q,
+		    qtext(ip, strlen(ip), qip, sizeof(qip)));
+		return -EINVAL;
+	}
+	l.transport = (enum conf_transport)transport;
+	l.port = (uint16_t)port;
+
+	if (conf->nlisten > 0)
+		zone = conf->listen[0].zone;
+	else if (conf->nzones > 0)
+		zone = 0;
+	else {
+		diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': no zone is "
+		    "defined to put the listener in", q);
+		return -EINVAL;
+	}
+	if (zone >= conf->nzones)
+		zone = 0;
+	l.zone = zone;
+	snprintf(l.zone_name, sizeof(l.zone_name), "%s", conf->zones[zone].name);
+
+	if (conf->listen_overridden) {
+		if (conf->nlisten >= CONF_MAX_LISTEN) {
+			diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': too "
+			    "many listeners (max %d)", q, CONF_MAX_LISTEN);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < conf->nlisten; i++)
+			if (conf->listen[i].transport == l.transport &&
+			    sw_addr_eq(&conf->listen[i].addr, &l.addr)) {
+				diag_add(diag, OVERRIDE_NAME, 0, 0, "listen "
+				    "'%s': duplicate listener %s %s", q,
+				    conf_transport_name(l.transport),
+				    sw_addr_str(&l.addr, a, sizeof(a)));
+				return -EINVAL;
+			}
+	} else {
+		conf->nlisten = 0;
+		conf->listen_overridden = true;
+	}
+	conf->listen[conf->nlisten++] = l;
+	return 0;
+}

@@ -1,0 +1,204 @@
+/*
+ * The configuration: one YAML file turned into plain structs (OPS3).
+ *
+ * conf.c owns loading (YAML through libyaml, checked against a
+ * table-driven schema, see schema.h) and every error message;
+ * printconf.c prints a loaded config back as canonical YAML.  This
+ * module does not open sockets, create state_dir or apply anything:
+ * the daemon takes a finished, immutable struct sw_conf and swaps it
+ * in as a whole (DESIGN.md section 2).
+ *
+ * Every error is collected (not only the first) in a struct conf_diag
+ * as "file:line:col: message" with a 1-based line and column pointing
+ * at the offending key or value.
+ */
+#ifndef SW_CONF_CONF_H
+#define SW_CONF_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/addr.h"
+
+/* Bounds on the input itself. */
+#define CONF_MAX_FILE		(1024 * 1024)	/* bytes */
+#define CONF_MAX_DEPTH		16		/* nested mappings/sequences */
+#define CONF_MAX_NODES		100000		/* scalars + collections */
+#define CONF_MAX_SCALAR		4096		/* bytes in one key or value */
+
+/* Sizes of what the config describes. */
+#define CONF_NODE_NAME_MAX	63
+#define CONF_ZONE_NAME_MAX	31
+#define CONF_PATH_MAX		255
+#define CONF_MAX_WORKERS	64
+#define CONF_MAX_LISTEN		64
+#define CONF_MAX_ZONES		32
+#define CONF_VERSION		1
+
+/* Error collection. */
+#define CONF_DIAG_MAX		64	/* kept; more are only counted */
+#define CONF_DIAG_LEN		384	/* one formatted line, NUL included */
+
+enum conf_transport {
+	CONF_TRANSPORT_UDP = 0,
+	CONF_TRANSPORT_TCP,
+	CONF_TRANSPORT_TLS,		/* parsed, refused: not supported yet */
+	CONF_TRANSPORT_MAX
+};
+
+enum conf_trust {
+	CONF_TRUST_UNTRUSTED = 0,
+	CONF_TRUST_TRUSTED,
+	CONF_TRUST_MAX
+};
+
+enum conf_log_level {
+	CONF_LOG_ERROR = 0,
+	CONF_LOG_WARN,
+	CONF_LOG_INFO,
+	CONF_LOG_DEBUG,
+	CONF_LOG_MAX
+};
+
+/* Where something was written in the file; 0/0 when not from a file. */
+struct conf_mark {
+	uint32_t	line;
+	uint32_t	col;
+};
+
+struct conf_node {
+	char		name[CONF_NODE_NAME_MAX + 1];
+	uint32_t	workers;		/* 0: one per CPU */
+	char		state_dir[CONF_PATH_MAX + 1];
+};
+
+struct conf_listen {
+	enum conf_transport transport;
+	union sw_addr	addr;			/* port included */
+	uint16_t	port;			/* same as in addr */
+	char		zone_name[CONF_ZONE_NAME_MAX + 1];
+	uint32_t	zone;			/* index into sw_conf.zones */
+	struct conf_mark at;			/* the list entry */
+	struct conf_mark zone_at;		/* its zone: value */
+};
+
+struct conf_zone {
+	char		name[CONF_ZONE_NAME_MAX + 1];
+	enum conf_trust	trust;
+	struct conf_mark at;			/* the list entry */
+	struct conf_mark name_at;		/* its name: value */
+};
+
+struct conf_sip_limits {
+	uint32_t	max_message_size;	/* datagram */
+	uint32_t	max_stream_message_size;
+	uint32_t	max_headers;
+	uint32_t	max_header_length;
+	uint32_t	max_uri_length;
+	uint32_t	max_via;
+	uint32_t	max_body;
+};
+
+struct conf_sip_timers {			/* milliseconds */
+	uint32_t	t1_ms;
+	uint32_t	t2_ms;
+	uint32_t	t4_ms;
+};
+
+struct conf_sip_tcp {
+	uint32_t	idle_timeout_ms;
+	uint32_t	message_timeout_ms;
+	uint32_t	max_connections;
+	uint32_t	max_connections_per_source;
+};
+
+struct conf_sip {
+	struct conf_sip_limits	limits;
+	struct conf_sip_timers	timers;
+	struct conf_sip_tcp	tcp;
+};
+
+struct conf_events {
+	char		file[CONF_PATH_MAX + 1];	/* "" disables */
+	bool		to_stdout;
+	bool		to_syslog;
+	int		syslog_facility;	/* LOG_* from <syslog.h> */
+};
+
+struct conf_log {
+	enum conf_log_level level;
+};
+
+struct sw_conf {
+	uint32_t		version;
+	struct conf_node	node;
+	size_t			nlisten;
+	struct conf_listen	listen[CONF_MAX_LISTEN];
+	size_t			nzones;
+	struct conf_zone	zones[CONF_MAX_ZONES];
+	struct conf_sip		sip;
+	struct conf_events	events;
+	struct conf_log		log;
+	bool			listen_overridden;	/* by conf_listen_override() */
+};
+
+struct conf_diag_entry {
+	uint32_t	line;			/* 1-based; 0: no position */
+	uint32_t	col;
+	size_t		msg_off;		/* text + msg_off: message only */
+	char		text[CONF_DIAG_LEN];	/* "file:line:col: message" */
+};
+
+struct conf_diag {
+	size_t			n;		/* entries in e[] */
+	size_t			dropped;	/* errors past CONF_DIAG_MAX */
+	struct conf_diag_entry	e[CONF_DIAG_MAX];
+};
+
+/* Start an empty error list. */
+void	conf_diag_init(struct conf_diag *diag);
+/* All errors, n + dropped. */
+size_t	conf_diag_count(const struct conf_diag *diag);
+/* One line per error, then "... and N more errors" if some were dropped. */
+void	conf_diag_print(FILE *f, const struct conf_diag *diag);
+
+/* Fill every key that has a default; lists stay empty. */
+void	conf_defaults(struct sw_conf *conf);
+
+/*
+ * Load and check a config from path (at most CONF_MAX_FILE bytes) or
+ * from buf[0..len) (need not be NUL-terminated; name is used in the
+ * messages).  Errors are appended to diag (may be NULL).
+ * Returns 0 and a heap config in *ret_conf (free with conf_free), or
+ * -EINVAL (config errors), -EFBIG, -ENOMEM, -errno of open/read; then
+ * *ret_conf is untouched and diag says why.
+ */
+int	conf_load(const char *path, struct sw_conf **ret_conf,
+	    struct conf_diag *diag);
+int	conf_load_buf(const char *name, const char *buf, size_t len,
+	    struct sw_conf **ret_conf, struct conf_diag *diag);
+void	conf_free(struct sw_conf *conf);
+
+/*
+ * Replace the configured listeners from the command line, one call per
+ * spec "PROTO:ADDR[:PORT]" (udp:127.0.0.1:5060, tcp:[::1]:5060; the
+ * port defaults to 5060).  The first successful call drops the
+ * listeners from the file; the new ones get the zone of the first
+ * listener (or the first zone).  0, or -EINVAL with a message in diag
+ * and conf unchanged.
+ */
+int	conf_listen_override(struct sw_conf *conf, const char *spec,
+	    struct conf_diag *diag);
+
+/* Canonical YAML of every key, defaults included.  0 or -EIO. */
+int	conf_print(FILE *f, const struct sw_conf *conf);
+
+/* Names as written in the config ("udp", "trusted", "info", "local0"). */
+const char *conf_transport_name(enum conf_transport t);
+const char *conf_trust_name(enum conf_trust t);
+const char *conf_log_level_name(enum conf_log_level l);
+const char *conf_syslog_facility_name(int facility);
+
+#endif

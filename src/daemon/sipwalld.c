@@ -1,0 +1,250 @@
+/*
+ * sipwalld: load the config, bind every listener in every worker, then
+ * run the workers until SIGINT/SIGTERM.  Signals are taken with
+ * sigwait() in the main thread only, so workers never see them.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/hash.h"
+#include "core/log.h"
+#include "daemon/worker.h"
+
+#define SIPWALLD_DEFAULT_CONF	"/etc/sipwall/sipwall.yaml"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: sipwalld [-v] [-c FILE] [-D DIR] [-l PROTO:ADDR:PORT]...\n"
+	    "  -c FILE  configuration (default " SIPWALLD_DEFAULT_CONF ")\n"
+	    "  -D DIR   put all state (store, sockets, event log) under DIR\n"
+	    "  -l SPEC  listen on SPEC instead of the configured listeners\n"
+	    "           (udp:127.0.0.1:5060, tcp:[::1]:5060; repeatable)\n"
+	    "  -v       debug logging\n");
+}
+
+static int
+mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void
+env_limits(struct sw_env *env)
+{
+	const struct conf_sip *s = &env->conf->sip;
+
+	env->lim.max_msg = s->limits.max_message_size;
+	env->lim.max_msg_stream = s->limits.max_stream_message_size;
+	env->lim.max_hdrs = s->limits.max_headers;
+	env->lim.max_line = s->limits.max_header_length;
+	env->lim.max_uri = s->limits.max_uri_length;
+	env->lim.max_via = s->limits.max_via;
+	env->lim.max_body = s->limits.max_body;
+	env->timers.t1 = s->timers.t1_ms;
+	env->timers.t2 = s->timers.t2_ms;
+	env->timers.t4 = s->timers.t4_ms;
+	env->max_txns = 65536;
+}
+
+static int
+open_events(struct sw_env *env)
+{
+	const struct sw_conf *c = env->conf;
+	char path[PATH_MAX];
+	struct evlog_opts o;
+
+	evlog_opts_init(&o);
+	o.node = c->node.name;
+	o.app_name = "sipwalld";
+	o.to_stdout = c->events.to_stdout;
+	o.to_syslog = c->events.to_syslog;
+	o.syslog_facility = c->events.syslog_facility;
+	if (c->events.file[0] != '\0') {
+		if (c->events.file[0] == '/')
+			snprintf(path, sizeof(path), "%s", c->events.file);
+		else if (snprintf(path, sizeof(path), "%s/%s",
+		    c->node.state_dir, c->events.file) >= (int)sizeof(path))
+			return -ENAMETOOLONG;
+		o.path = path;
+	}
+	return evlog_open(&o, &env->ev);
+}
+
+static void
+event_simple(struct sw_env *env, enum secevent_type type, const char *detail)
+{
+	struct secevent ev;
+
+	secevent_init(&ev, type);
+	ev.detail = detail;
+	evlog_emit(env->ev, &ev);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf_path = SIPWALLD_DEFAULT_CONF, *state_dir = NULL;
+	const char *listen_specs[CONF_MAX_LISTEN];
+	size_t nspecs = 0;
+	struct conf_diag diag;
+	struct sw_env env;
+	sigset_t sigs;
+	int ch, r, sig, verbose = 0;
+	long ncpu;
+
+	while ((ch = getopt(argc, argv, "c:D:l:vh")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'D':
+			state_dir = optarg;
+			break;
+		case 'l':
+			if (nspecs >= CONF_MAX_LISTEN) {
+				fprintf(stderr, "sipwalld: at most %d -l\n",
+				    CONF_MAX_LISTEN);
+				return 2;
+			}
+			listen_specs[nspecs++] = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return 2;
+	}
+	log_init("sipwalld", verbose ? LOG_DEBUG : LOG_INFO, LOG_TO_STDERR);
+
+	memset(&env, 0, sizeof(env));
+	conf_diag_init(&diag);
+	if (conf_load(conf_path, &env.conf, &diag) < 0) {
+		conf_diag_print(stderr, &diag);
+		return 1;
+	}
+	for (size_t i = 0; i < nspecs; i++)
+		if (conf_listen_override(env.conf, listen_specs[i], &diag) < 0) {
+			conf_diag_print(stderr, &diag);
+			conf_free(env.conf);
+			return 2;
+		}
+	if (state_dir != NULL)
+		snprintf(env.conf->node.state_dir,
+		    sizeof(env.conf->node.state_dir), "%s", state_dir);
+	if (!verbose)
+		log_set_level(env.conf->log.level == CONF_LOG_DEBUG ? LOG_DEBUG :
+		    env.conf->log.level == CONF_LOG_INFO ? LOG_INFO :
+		    env.conf->log.level == CONF_LOG_WARN ? LOG_WARNING : LOG_ERR);
+	if ((r = mkdir_p(env.conf->node.state_dir)) < 0)
+		fatalx("state directory %s: %s", env.conf->node.state_dir,
+		    strerror(-r));
+	if ((r = sw_hash_init()) < 0)
+		fatalx("random key: %s", strerror(-r));
+	env_limits(&env);
+	for (size_t i = 0; i < env.conf->nlisten; i++) {
+		const struct conf_listen *l = &env.conf->listen[i];
+		char a[SW_ADDR_STRLEN];
+
+		snprintf(env.lsn_name[i], sizeof(env.lsn_name[i]), "%s:%s",
+		    conf_transport_name(l->transport),
+		    sw_addr_str(&l->addr, a, sizeof(a)));
+	}
+	if ((r = open_events(&env)) < 0)
+		fatalx("event log: %s", strerror(-r));
+	if ((r = connlimit_new(env.conf->sip.tcp.max_connections_per_source,
+	    env.conf->sip.tcp.max_connections, &env.cl)) < 0)
+		fatalx("connection table: %s", strerror(-r));
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	env.nworkers = env.conf->node.workers ? env.conf->node.workers :
+	    (unsigned)(ncpu > 0 ? (ncpu > CONF_MAX_WORKERS ? CONF_MAX_WORKERS :
+	    ncpu) : 1);
+	if ((env.workers = calloc(env.nworkers, sizeof(*env.workers))) == NULL)
+		fatal("calloc");
+
+	/* Threads inherit this mask: only main() takes signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (unsigned i = 0; i < env.nworkers; i++)
+		if ((r = worker_new(&env, i, &env.workers[i])) < 0) {
+			log_warnx("cannot start: %s", uv_strerror(r));
+			for (unsigned j = 0; j < i; j++)
+				worker_free(env.workers[j]);
+			free(env.workers);
+			evlog_close(env.ev);
+			connlimit_free(env.cl);
+			conf_free(env.conf);
+			return 1;
+		}
+	for (size_t i = 0; i < env.conf->nlisten; i++)
+		log_info("listening on %s (zone %s)", env.lsn_name[i],
+		    env.conf->zones[env.conf->listen[i].zone].name);
+	log_info("%u workers, state in %s", env.nworkers,
+	    env.conf->node.state_dir);
+	event_simple(&env, SECEV_DAEMON_STARTED, "sipwalld started");
+	for (unsigned i = 0; i < env.nworkers; i++)
+		if ((r = worker_start(env.workers[i])) < 0)
+			fatalx("worker thread: %s", strerror(-r));
+
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: reopening the event log");
+			evlog_reopen(env.ev);
+			continue;
+		}
+		log_info("%s: shutting down", sig == SIGINT ? "SIGINT" :
+		    "SIGTERM");
+		break;
+	}
+	event_simple(&env, SECEV_DAEMON_STOPPING, "sipwalld stopping");
+	for (unsigned i = 0; i < env.nworkers; i++)
+		worker_stop(env.workers[i]);
+	for (unsigned i = 0; i < env.nworkers; i++)
+		worker_free(env.workers[i]);
+	free(env.workers);
+	evlog_close(env.ev);
+	connlimit_free(env.cl);
+	conf_free(env.conf);
+	return 0;
+}

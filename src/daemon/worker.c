@@ -1,0 +1,377 @@
+/*
+ * Worker threads: receive, parse, match transactions, hand new
+ * requests to the local UAS; drive transaction timers.  Order of the
+ * per-message pipeline follows DESIGN.md section 2; the stages before
+ * parsing (bans, ACLs, rate limits) plug in at worker_on_message().
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "sip/parse.h"
+#include "daemon/worker.h"
+
+static struct log_ratelimit rl_send = LOG_RATELIMIT_INIT(5);
+
+static const char *
+tp_name(const struct sip_dest *d)
+{
+	switch (d->transport) {
+	case SIP_TP_UDP: return "udp";
+	case SIP_TP_TCP: return "tcp";
+	case SIP_TP_TLS: return "tls";
+	default: return "?";
+	}
+}
+
+void
+worker_event(struct worker *w, struct secevent *ev, const struct sip_dest *src)
+{
+	const struct sw_conf *c = w->env->conf;
+
+	if (src != NULL) {
+		ev->src = &src->addr;
+		ev->transport = tp_name(src);
+		if (src->lsn < c->nlisten) {
+			ev->listener = w->env->lsn_name[src->lsn];
+			ev->zone = c->zones[c->listen[src->lsn].zone].name;
+		}
+	}
+	evlog_emit(w->env->ev, ev);
+}
+
+int
+worker_send(struct worker *w, const struct sip_dest *d, const uint8_t *buf,
+    size_t len)
+{
+	int r = -EINVAL;
+
+	if (d->lsn < w->nlsn) {
+		if (d->transport == SIP_TP_UDP && w->udp[d->lsn] != NULL)
+			r = udp_sock_send(w->udp[d->lsn], &d->addr, buf, len);
+		else if (d->transport == SIP_TP_TCP && w->tcp[d->lsn] != NULL)
+			r = tcp_send(w->tcp[d->lsn], d->conn_id, buf, len);
+	}
+	if (r < 0) {
+		char a[SW_ADDR_STRLEN];
+
+		w->st.send_errors++;
+		LOG_LIMITED(LOG_INFO, &rl_send, "send to %s/%s: %s",
+		    sw_addr_str(&d->addr, a, sizeof(a)), tp_name(d),
+		    strerror(-r));
+	}
+	return r;
+}
+
+/* ---- transaction callbacks ---- */
+
+static int
+txn_send_cb(void *ctx, const struct sip_dest *d, const uint8_t *buf, size_t len)
+{
+	struct worker *w = ctx;
+	int r = worker_send(w, d, buf, len);
+
+	if (r == 0)
+		w->st.replied++;
+	/* A full UDP socket buffer loses one copy; retransmission timers
+	 * cover it, so it is not a transaction failure. */
+	return r == UV_EAGAIN ? 0 : r;
+}
+
+static void
+txn_response_cb(void *ctx, struct txn *t, const struct sip_msg *resp)
+{
+	/* No client transactions are started yet (routing comes with the
+	 * B2BUA); nothing to deliver to. */
+	(void)ctx;
+	(void)t;
+	(void)resp;
+}
+
+static void
+txn_timeout_cb(void *ctx, struct txn *t)
+{
+	(void)ctx;
+	(void)t;
+}
+
+static const struct txn_ops txn_ops = {
+	.send = txn_send_cb,
+	.response = txn_response_cb,
+	.timeout = txn_timeout_cb,
+	.terminated = NULL,
+};
+
+/* ---- timers ---- */
+
+static void on_tick(uv_timer_t *h);
+
+static void
+tick_rearm(struct worker *w)
+{
+	uint64_t next = timer_next(&w->timers), now = uv_now(&w->loop);
+
+	if (next == UINT64_MAX) {
+		if (w->tick_due != 0) {
+			uv_timer_stop(&w->tick);
+			w->tick_due = 0;
+		}
+		return;
+	}
+	if (w->tick_due != 0 && w->tick_due <= next)
+		return;
+	w->tick_due = next;
+	uv_timer_start(&w->tick, on_tick, next > now ? next - now : 0, 0);
+}
+
+static void
+on_tick(uv_timer_t *h)
+{
+	struct worker *w = h->data;
+	uint64_t now = uv_now(&w->loop);
+
+	w->tick_due = 0;
+	txn_layer_set_now(w->txl, now);
+	timer_run(&w->timers, now);
+	tick_rearm(w);
+}
+
+/* ---- the message path ---- */
+
+static void
+reject_malformed(struct worker *w, const struct sip_dest *src,
+    const uint8_t *buf, size_t len, const struct sip_perr *err)
+{
+	struct secevent ev;
+	int oversized = err->status == 513 || err->status == 414;
+
+	if (oversized)
+		w->st.oversized++;
+	else
+		w->st.malformed++;
+	secevent_init(&ev, oversized ? SECEV_SIP_OVERSIZED :
+	    SECEV_SIP_MALFORMED);
+	ev.reason = err->reason;
+	ev.sample = slice_make(buf, len);
+	secevent_add_int(&ev, "offset", (long long)err->off);
+	secevent_add_int(&ev, "length", (long long)len);
+	/* Only requests are answered, and only when enough of them can be
+	 * read to address the answer; a malformed response is dropped. */
+	if (sip_echo_salvage(buf, len, w->env->lim.max_line * 4, &w->echo) == 0) {
+		ev.status = err->status;
+		uas_reply_stateless(w, &w->echo, src, err->status, err->reason,
+		    NULL);
+	}
+	worker_event(w, &ev, src);
+}
+
+static void
+handle_request(struct worker *w, const struct sip_msg *m,
+    const struct sip_dest *src)
+{
+	struct txn *t = NULL;
+
+	w->st.requests++;
+	switch (txn_server_match(w->txl, m, src, &t)) {
+	case TXN_M_ABSORBED:
+	case TXN_M_ACK_STRAY:
+	case TXN_M_ACK_2XX:	/* no dialogs yet: nothing to confirm */
+		return;
+	case TXN_M_NEW:
+		break;
+	}
+	uas_request(w, m, src);
+}
+
+static void
+on_message(void *ctx, const struct sip_dest *src, const uint8_t *buf,
+    size_t len)
+{
+	struct worker *w = ctx;
+	struct sip_perr err;
+	struct sip_msg m;
+	ssize_t r;
+
+	w->st.rx++;
+	txn_layer_set_now(w->txl, uv_now(&w->loop));
+	if (src->transport == SIP_TP_UDP) {
+		size_t k = sip_skip_crlf(buf, len);
+
+		if (k == len) {		/* CRLF keep-alive datagram */
+			w->st.keepalives++;
+			return;
+		}
+		buf += k;
+		len -= k;
+	}
+	r = sip_msg_parse(buf, len, &w->env->lim, src->transport == SIP_TP_UDP ?
+	    0 : SIP_PARSE_STREAM, &m, w->hdrs, SIP_MAX_HDRS, &err);
+	if (r <= 0) {
+		if (r == 0) {	/* a framed stream message cannot be short */
+			err.status = 400;
+			err.reason = "Incomplete Message";
+			err.off = len;
+		}
+		reject_malformed(w, src, buf, len, &err);
+		return;
+	}
+	if (m.is_request)
+		handle_request(w, &m, src);
+	else {
+		w->st.responses++;
+		txn_client_response(w->txl, &m, src);
+	}
+	tick_rearm(w);
+}
+
+static void
+on_stream_error(void *ctx, const struct sip_dest *src, const uint8_t *buf,
+    size_t len, const struct sip_perr *e)
+{
+	struct worker *w = ctx;
+
+	reject_malformed(w, src, buf, len, e);
+}
+
+static void
+on_conn_event(void *ctx, const struct sip_dest *src, const char *reason,
+    int refused)
+{
+	struct worker *w = ctx;
+	struct secevent ev;
+
+	secevent_init(&ev, refused ? SECEV_TRANSPORT_CONN_LIMIT :
+	    SECEV_TRANSPORT_ERROR);
+	ev.reason = reason;
+	worker_event(w, &ev, src);
+}
+
+static const struct sip_rx_ops rx_ops = {
+	.message = on_message,
+	.stream_error = on_stream_error,
+	.conn_event = on_conn_event,
+};
+
+/* ---- lifecycle ---- */
+
+static void
+close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void
+on_wake(uv_async_t *h)
+{
+	struct worker *w = h->data;
+
+	for (size_t i = 0; i < w->nlsn; i++) {
+		udp_sock_close(w->udp[i]);
+		tcp_listener_close(w->tcp[i]);
+		w->udp[i] = NULL;
+		w->tcp[i] = NULL;
+	}
+	uv_timer_stop(&w->tick);
+	uv_close((uv_handle_t *)&w->tick, NULL);
+	uv_close((uv_handle_t *)&w->wake, NULL);
+}
+
+int
+worker_new(struct sw_env *env, unsigned idx, struct worker **ret)
+{
+	const struct sw_conf *c = env->conf;
+	struct worker *w;
+	struct tcp_opts to;
+	int r;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -ENOMEM;
+	w->env = env;
+	w->idx = idx;
+	w->nlsn = c->nlisten;
+	if ((r = uv_loop_init(&w->loop)) < 0) {
+		free(w);
+		return r;
+	}
+	uv_timer_init(&w->loop, &w->tick);
+	w->tick.data = w;
+	uv_async_init(&w->loop, &w->wake, on_wake);
+	w->wake.data = w;
+	if ((r = timer_heap_init(&w->timers, 2 * env->max_txns + 16)) < 0 ||
+	    (r = txn_layer_new(&txn_ops, w, &env->timers, &w->timers,
+	    env->max_txns, &w->txl)) < 0)
+		goto fail;
+	memset(&to, 0, sizeof(to));
+	to.max_msg = env->lim.max_msg_stream;
+	to.idle_timeout_ms = c->sip.tcp.idle_timeout_ms;
+	to.message_timeout_ms = c->sip.tcp.message_timeout_ms;
+	to.max_connections = c->sip.tcp.max_connections;
+	to.max_outq = 4 * env->lim.max_msg_stream;
+	to.lim = &env->lim;
+	for (size_t i = 0; i < c->nlisten; i++) {
+		const struct conf_listen *l = &c->listen[i];
+
+		if (l->transport == CONF_TRANSPORT_UDP)
+			r = udp_sock_open(&w->loop, &l->addr, (uint8_t)i,
+			    4 * 1024 * 1024, &rx_ops, w, &w->udp[i]);
+		else
+			r = tcp_listener_open(&w->loop, &l->addr, (uint8_t)i,
+			    (uint8_t)idx, &to, env->cl, &rx_ops, w, &w->tcp[i]);
+		if (r < 0) {
+			log_warnx("listen %s: %s", env->lsn_name[i],
+			    uv_strerror(r));
+			goto fail;
+		}
+	}
+	*ret = w;
+	return 0;
+fail:
+	/* close what was opened, let the loop release it, then free */
+	on_wake(&w->wake);
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	worker_free(w);
+	return r;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char name[16];
+
+	snprintf(name, sizeof(name), "worker-%u", w->idx);
+	log_set_thread(name);
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	return NULL;
+}
+
+int
+worker_start(struct worker *w)
+{
+	return -pthread_create(&w->th, NULL, worker_main, w);
+}
+
+void
+worker_stop(struct worker *w)
+{
+	uv_async_send(&w->wake);
+	pthread_join(w->th, NULL);
+}
+
+void
+worker_free(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	/* anything still open (a half-built worker) is closed here */
+	uv_walk(&w->loop, close_walk, NULL);
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&w->loop);
+	txn_layer_free(w->txl);
+	timer_heap_clear(&w->timers);
+	free(w);
+}

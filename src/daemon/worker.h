@@ -1,0 +1,72 @@
+/*
+ * A SIP worker: one thread, one libuv loop, its own sockets on every
+ * listener (SO_REUSEPORT), its own timer heap and transaction table.
+ * Nothing on its message path takes a lock shared with other workers.
+ */
+#ifndef SW_DAEMON_WORKER_H
+#define SW_DAEMON_WORKER_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "daemon/env.h"
+#include "sip/build.h"
+
+struct worker_stats {
+	uint64_t	rx;		/* datagrams and stream messages */
+	uint64_t	keepalives;
+	uint64_t	requests;
+	uint64_t	responses;
+	uint64_t	malformed;
+	uint64_t	oversized;
+	uint64_t	replied;	/* responses we sent */
+	uint64_t	send_errors;
+	uint64_t	shed;		/* refused: transaction table full */
+};
+
+struct worker {
+	struct sw_env		*env;
+	unsigned		 idx;
+	pthread_t		 th;
+	uv_loop_t		 loop;
+	uv_timer_t		 tick;		/* drives `timers` */
+	uv_async_t		 wake;		/* stop request */
+	uint64_t		 tick_due;
+	struct timer_heap	 timers;
+	struct txn_layer	*txl;
+	size_t			 nlsn;
+	struct udp_sock		*udp[CONF_MAX_LISTEN];
+	struct tcp_listener	*tcp[CONF_MAX_LISTEN];
+	struct worker_stats	 st;
+	/* scratch, reused for every message */
+	struct sip_hdr		 hdrs[SIP_MAX_HDRS];
+	struct sip_hdr		 hdrs2[SIP_MAX_HDRS];	/* a second message */
+	struct sip_echo		 echo;
+	uint8_t			 out[SIP_MAX_MSG_TCP];
+};
+
+/* Create the loop and bind every listener; errors are reported here,
+ * before any thread starts. */
+int	worker_new(struct sw_env *env, unsigned idx, struct worker **ret);
+int	worker_start(struct worker *w);
+/* Ask the loop to close everything and return; then join and free. */
+void	worker_stop(struct worker *w);
+void	worker_free(struct worker *w);
+
+/* Send to d through this worker's sockets. */
+int	worker_send(struct worker *w, const struct sip_dest *d,
+	    const uint8_t *buf, size_t len);
+/* Emit a security event with the transport fields of src filled in. */
+void	worker_event(struct worker *w, struct secevent *ev,
+	    const struct sip_dest *src);
+
+/* The local UAS (uas.c): requests no transaction absorbed. */
+void	uas_request(struct worker *w, const struct sip_msg *m,
+	    const struct sip_dest *src);
+/* Answer without a transaction (malformed input, overload). */
+void	uas_reply_stateless(struct worker *w, const struct sip_echo *e,
+	    const struct sip_dest *src, unsigned status, const char *reason,
+	    const char *extra);
+
+#endif
