@@ -1,8 +1,9 @@
 /*
- * The config schema as tables, private to src/conf/.  conf.c parses
- * and checks against these rows, conf_defaults() applies their
- * defaults, printconf.c prints in their order.  A new setting is a new
- * row (plus its struct field, its line in docs/config.md and a test).
+ * The config schema as tables, private to src/conf/.  schema.c holds
+ * the rows; conf.c parses and checks against them, conf_defaults()
+ * applies their defaults, printconf.c prints in their order.  A new
+ * setting is a new row (plus its struct field, its line in
+ * docs/config.md and a test).
  *
  * Defaults are written as the YAML text a user would write ("500ms",
  * "16384", "info") and go through the same converter as the file, so
@@ -58,8 +59,15 @@ struct conf_key {
 	conf_check_fn		*check;		/* STR */
 };
 
+/* Milliseconds per duration unit. */
+#define CONF_SEC	1000u
+#define CONF_MIN	(60u * CONF_SEC)
+#define CONF_HOUR	(60u * CONF_MIN)
+
 /* The top-level keys. */
 extern const struct conf_key conf_schema[];
+/* udp, tcp, tls (refused): shared with conf_listen_override(). */
+extern const struct conf_enum_val conf_transport_vals[];
 
 /* "500ms", "4s", "2m", "1h": the largest unit that is exact. */
 void	conf_duration_fmt(uint32_t ms, char *buf, size_t cap);

@@ -25,6 +25,7 @@
 static char		log_role[32] = "sipwall";
 static int		log_dest = LOG_TO_STDERR;
 static _Atomic int	log_level = LOG_INFO;
+static _Atomic int	log_fd = STDERR_FILENO;
 static _Thread_local char log_thread[16];
 
 void
@@ -49,6 +50,13 @@ log_set_level(int level)
 	if (level > LOG_DEBUG)
 		level = LOG_DEBUG;
 	atomic_store_explicit(&log_level, level, memory_order_relaxed);
+}
+
+void
+log_set_output(int fd)
+{
+	atomic_store_explicit(&log_fd, fd >= 0 ? fd : STDERR_FILENO,
+	    memory_order_relaxed);
 }
 
 int
@@ -176,6 +184,7 @@ log_emit(int pri, const char *msg, size_t n)
 		syslog(pri, "%s %s: %.*s", log_thread_name(),
 		    log_level_name(pri), (int)elen, esc);
 	if (log_dest & LOG_TO_STDERR) {
+		int fd = atomic_load_explicit(&log_fd, memory_order_relaxed);
 		ssize_t w;
 		size_t off = 0, len;
 
@@ -196,7 +205,7 @@ log_emit(int pri, const char *msg, size_t n)
 		line[len++] = '\n';
 		/* one write per line: lines of concurrent threads stay whole */
 		while (off < len) {
-			w = write(STDERR_FILENO, line + off, len - off);
+			w = write(fd, line + off, len - off);
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w <= 0)

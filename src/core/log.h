@@ -48,6 +48,12 @@
  */
 void	log_init(const char *role, int level, int dest);
 void	log_set_level(int level);
+/*
+ * Where LOG_TO_STDERR lines go: STDERR_FILENO unless set (a log file
+ * opened by the daemon, a test's capture file).  The fd stays the
+ * caller's; -1 restores stderr.
+ */
+void	log_set_output(int fd);
 int	log_get_level(void);
 /* True when a line at pri would be written. */
 int	log_enabled(int pri);

@@ -282,8 +282,10 @@ split_at(struct slice *s, uint8_t ch, struct slice *ret_head)
 
 	if (i < 0) {
 		*ret_head = *s;
-		s->p += s->len;
-		s->len = 0;
+		if (s->len > 0) {	/* never offset a NULL slice */
+			s->p += s->len;
+			s->len = 0;
+		}
 		return 0;
 	}
 	(void)slice_take(s, (size_t)i, ret_head);
@@ -387,7 +389,8 @@ addrtype_af(struct slice s)
 /*
  * connection-address of the given family into *ret.  A "/ttl[/count]"
  * suffix is accepted only when allow_suffix and only for IPv4
- * multicast; an SBC has no use for IPv6 multicast groups.
+ * multicast (RFC 8866 5.7); the IPv6 "/count" form is refused, as an
+ * SBC relays to one address, never to a range of groups.
  */
 static int
 conn_addr_parse(int af, struct slice a, int allow_suffix,
@@ -462,6 +465,9 @@ sdp_line_o(struct sdp_ctx *c, struct slice v)
 	    !field_next(&cur, &o->addrtype) ||
 	    !field_next(&cur, &o->addr) || !fields_done(cur))
 		return FAIL(c, "Bad SDP o= line", v.p);
+	/* non-ws-string: visible bytes only, no controls for logs to trip on */
+	if (!all_cls(o->username, CT_TEXT))
+		return FAIL(c, "Bad SDP o= username", o->username.p);
 	if (!all_cls(o->sess_id, CT_DIGIT))
 		return FAIL(c, "Bad SDP o= session id", o->sess_id.p);
 	if (parse_u64(o->sess_version_s, UINT64_MAX, &o->sess_version) < 0)
@@ -1068,7 +1074,12 @@ sdp_line_a(struct sdp_ctx *c, struct slice v)
 	as->v[as->n++] = (struct sdp_attr){ .name = name, .value = val };
 
 	id = attr_lookup(name);
-	sv = val;
+	/*
+	 * Decoders see the value without trailing white space; a missing
+	 * value reads as empty, placed after the name so errors point
+	 * into the line.
+	 */
+	sv = slice_set(val) ? val : slice_make(name.p + name.len, 0);
 	ws_rtrim(&sv);
 	switch (id) {
 	case SDP_A_SENDRECV:

@@ -4,42 +4,52 @@
  * the input, every count respects its limit, the raw sections tile the
  * body, and the accessors agree with what the parser stored.
  */
-#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sip/sdp.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* About 90 KiB: too big for the fuzzer's stack frame habits. */
+/* Unlike assert(), also checked in NDEBUG builds (corpus replay in CI). */
+#define CHECK(x) do {							\
+	if (!(x)) {							\
+		fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__,	\
+		    __LINE__, #x);					\
+		abort();						\
+	}								\
+} while (0)
+
+/* About 90 KiB: kept off the stack. */
 static struct sdp sdp;
 
 static void
 check_slice(struct slice s, const uint8_t *data, size_t size)
 {
-	assert(slice_within(s, data, size));
+	CHECK(slice_within(s, data, size));
 }
 
 static void
 check_conn(const struct sdp_conn *c, const uint8_t *data, size_t size)
 {
-	assert(c->af < SDP_AF__MAX);
+	CHECK(c->af < SDP_AF__MAX);
 	if (c->af == SDP_AF_NONE)
 		return;
 	check_slice(c->addr, data, size);
-	assert(c->addr.len > 0 && c->count >= 1 && c->ttl <= 255);
+	CHECK(c->addr.len > 0 && c->count >= 1 && c->ttl <= 255);
 	if (c->af == SDP_AF_IP6)
-		assert(c->ttl == 0 && c->count == 1);
+		CHECK(c->ttl == 0 && c->count == 1);
 }
 
 static void
 check_attrs(const struct sdp_attrs *a, const uint8_t *data, size_t size)
 {
-	assert(a->n <= sdp_limits_default.max_attrs);
+	CHECK(a->n <= sdp_limits_default.max_attrs);
 	for (size_t i = 0; i < a->n; i++) {
-		assert(a->v[i].name.len > 0);
+		CHECK(a->v[i].name.len > 0);
 		check_slice(a->v[i].name, data, size);
 		check_slice(a->v[i].value, data, size);
 	}
@@ -54,7 +64,7 @@ check_crypto(const struct sdp_crypto *cr, const uint8_t *data, size_t size)
 	size_t n = 0, klen, want;
 	int r;
 
-	assert(cr->tag <= SDP_MAX_CRYPTO_TAG && cr->suite < SDP_SUITE__MAX);
+	CHECK(cr->tag <= SDP_MAX_CRYPTO_TAG && cr->suite < SDP_SUITE__MAX);
 	check_slice(cr->suite_name, data, size);
 	check_slice(cr->key_params, data, size);
 	check_slice(cr->session_params, data, size);
@@ -63,16 +73,16 @@ check_crypto(const struct sdp_crypto *cr, const uint8_t *data, size_t size)
 	check_slice(cr->key.mki, data, size);
 	want = sdp_suite_key_len((enum sdp_suite)cr->suite);
 	while ((r = sdp_crypto_key_next(&cur, &k)) > 0) {
-		assert(k.mki_len <= SDP_MAX_MKI_LEN);
+		CHECK(k.mki_len <= SDP_MAX_MKI_LEN);
 		if (n == 0)
-			assert(slice_eq(k.key_salt, cr->key.key_salt));
+			CHECK(slice_eq(k.key_salt, cr->key.key_salt));
 		r = sdp_crypto_key_decode(k.key_salt, key, sizeof(key), &klen);
-		assert(r == 0 || r == -SBC_ELIMIT);
+		CHECK(r == 0 || r == -SBC_ELIMIT);
 		if (r == 0 && want != 0)
-			assert(klen == want);
+			CHECK(klen == want);
 		n++;
 	}
-	assert(r == 0 && n == cr->nkeys && n >= 1);
+	CHECK(r == 0 && n == cr->nkeys && n >= 1);
 }
 
 static void
@@ -91,17 +101,17 @@ check_media(size_t i, const uint8_t *data, size_t size)
 	check_slice(m->ice_pwd, data, size);
 	check_slice(m->fingerprint, data, size);
 	check_slice(m->setup, data, size);
-	assert(m->type < SDP_MEDIA__MAX && m->proto_id < SDP_PROTO__MAX);
-	assert(m->dir < SDP_DIR__MAX && m->nports >= 1);
-	assert(m->nfmts <= sdp_limits_default.max_fmts);
-	assert(m->nfmts > 0 || m->port == 0);
-	assert(m->nbw <= sdp_limits_default.max_bw);
-	assert(m->ncrypto <= sdp_limits_default.max_crypto);
-	assert(m->ptime <= SDP_MAX_PTIME && m->maxptime <= SDP_MAX_PTIME);
+	CHECK(m->type < SDP_MEDIA__MAX && m->proto_id < SDP_PROTO__MAX);
+	CHECK(m->dir < SDP_DIR__MAX && m->nports >= 1);
+	CHECK(m->nfmts <= sdp_limits_default.max_fmts);
+	CHECK(m->nfmts > 0 || m->port == 0);
+	CHECK(m->nbw <= sdp_limits_default.max_bw);
+	CHECK(m->ncrypto <= sdp_limits_default.max_crypto);
+	CHECK(m->ptime <= SDP_MAX_PTIME && m->maxptime <= SDP_MAX_PTIME);
 	check_conn(&m->conn, data, size);
 	check_conn(&m->rtcp_conn, data, size);
 	check_attrs(&m->attrs, data, size);
-	assert(m->ncandidates <= m->attrs.n);
+	CHECK(m->ncandidates <= m->attrs.n);
 	for (size_t k = 0; k < m->nbw; k++)
 		check_slice(m->bw[k].type, data, size);
 	for (size_t k = 0; k < m->nfmts; k++) {
@@ -111,25 +121,25 @@ check_media(size_t i, const uint8_t *data, size_t size)
 		check_slice(f->fmtp, data, size);
 		if (!m->rtp)
 			continue;
-		assert(f->pt <= SDP_MAX_PT);
-		assert(sdp_media_fmt(&sdp, i, f->pt) == f);
+		CHECK(f->pt <= SDP_MAX_PT);
+		CHECK(sdp_media_fmt(&sdp, i, f->pt) == f);
 		if (f->has_rtpmap) {
 			check_slice(f->rtpmap.encoding, data, size);
-			assert(f->rtpmap.clock > 0 && f->rtpmap.pt == f->pt);
-			assert(sdp_media_rtpmap(&sdp, i, f->pt, &rm) == 0);
-			assert(slice_eq(rm.encoding, f->rtpmap.encoding));
+			CHECK(f->rtpmap.clock > 0 && f->rtpmap.pt == f->pt);
+			CHECK(sdp_media_rtpmap(&sdp, i, f->pt, &rm) == 0);
+			CHECK(slice_eq(rm.encoding, f->rtpmap.encoding));
 		} else if (sdp_media_rtpmap(&sdp, i, f->pt, &rm) == 0)
-			assert(rm.clock > 0 && rm.pt == f->pt);
+			CHECK(rm.clock > 0 && rm.pt == f->pt);
 	}
 	while ((cr = sdp_media_crypto_next(&sdp, i, &cursor)) != NULL) {
-		assert(cr == &m->crypto[n]);
+		CHECK(cr == &m->crypto[n]);
 		check_crypto(cr, data, size);
 		n++;
 	}
-	assert(n == m->ncrypto);
-	assert(sdp_media_dir(&sdp, i) != SDP_DIR_UNSET);
+	CHECK(n == m->ncrypto);
+	CHECK(sdp_media_dir(&sdp, i) != SDP_DIR_UNSET);
 	if (m->port != 0)
-		assert(sdp_media_conn(&sdp, i) != NULL);
+		CHECK(sdp_media_conn(&sdp, i) != NULL);
 }
 
 int
@@ -143,15 +153,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	r = sdp_parse(data, size, &sdp_limits_default, &sdp, &err);
 	if (r < 0) {
-		assert(r == -SBC_EPARSE || r == -SBC_ELIMIT);
-		assert(err.reason != NULL && err.off <= size);
+		CHECK(r == -SBC_EPARSE || r == -SBC_ELIMIT);
+		CHECK(err.reason != NULL && err.off <= size);
 		return 0;
 	}
-	assert(r == 0 && err.reason == NULL);
-	assert(sdp.buf == data && sdp.len == size);
-	assert(sdp.nmedia <= sdp_limits_default.max_media);
-	assert(sdp.nbw <= sdp_limits_default.max_bw && sdp.ntimes >= 1);
-	assert(sdp.dir < SDP_DIR__MAX);
+	CHECK(r == 0 && err.reason == NULL);
+	CHECK(sdp.buf == data && sdp.len == size);
+	CHECK(sdp.nmedia <= sdp_limits_default.max_media);
+	CHECK(sdp.nbw <= sdp_limits_default.max_bw && sdp.ntimes >= 1);
+	CHECK(sdp.dir < SDP_DIR__MAX);
 	check_slice(sdp.origin.username, data, size);
 	check_slice(sdp.origin.sess_id, data, size);
 	check_slice(sdp.origin.sess_version_s, data, size);
@@ -168,15 +178,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_slice(sdp.bw[k].type, data, size);
 
 	/* The session part and the media sections tile the whole body. */
-	assert(sdp.raw_session.p == data);
+	CHECK(sdp.raw_session.p == data);
 	at = sdp.raw_session.len;
 	for (size_t i = 0; i < sdp.nmedia; i++) {
-		assert(sdp.media[i].raw.p == data + at);
+		CHECK(sdp.media[i].raw.p == data + at);
 		at += sdp.media[i].raw.len;
 		check_media(i, data, size);
 	}
-	assert(at == size);
-	assert(sdp_media_conn(&sdp, sdp.nmedia) == NULL);
-	assert(sdp_media_dir(&sdp, sdp.nmedia) == SDP_DIR_UNSET);
+	CHECK(at == size);
+	CHECK(sdp_media_conn(&sdp, sdp.nmedia) == NULL);
+	CHECK(sdp_media_dir(&sdp, sdp.nmedia) == SDP_DIR_UNSET);
 	return 0;
 }

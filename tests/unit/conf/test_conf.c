@@ -1158,6 +1158,29 @@ test_diag_fields(void **state)
 	assert_string_equal(diag.e[1].text, "u.yaml:1:1: unknown key 'x'");
 }
 
+static struct sw_conf *override_base(void);
+
+/* NULL where a caller might pass one: an error, not a crash. */
+static void
+test_null_inputs(void **state)
+{
+	struct sw_conf *c = NULL;
+
+	(void)state;
+	conf_diag_init(&diag);
+	assert_int_equal(conf_load_buf(NULL, NULL, 5, &c, &diag), -EINVAL);
+	assert_null(c);
+	assert_string_equal(diag.e[0].text,
+	    "<config>:1:1: missing required key 'version'");
+	c = override_base();
+	conf_diag_init(&diag);
+	assert_int_equal(conf_listen_override(c, NULL, &diag), -EINVAL);
+	assert_string_equal(diag.e[0].text, "command line: listen '': "
+	    "expected PROTO:ADDR[:PORT], e.g. udp:127.0.0.1:5060 or "
+	    "udp:[::1]:5060");
+	conf_free(c);
+}
+
 static void
 test_load_file(void **state)
 {
@@ -1661,6 +1684,7 @@ main(void)
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_diag_overflow),
 		cmocka_unit_test(test_diag_fields),
+		cmocka_unit_test(test_null_inputs),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_every_prefix),
 		cmocka_unit_test(test_print),

@@ -695,6 +695,15 @@ crypto_aead_and_padding(void **state)
 	assert_int_equal(sdp_suite_key_len(SDP_SUITE_AES_CM_128_HMAC_SHA1_80),
 	    30);
 	assert_int_equal(sdp_suite_key_len(SDP_SUITE_UNKNOWN), 0);
+	assert_int_equal(sdp_suite_key_len((enum sdp_suite)99), 0);
+	/* the two non-alphanumeric base64 digits */
+	assert_int_equal(sdp_crypto_key_decode(
+	    SLICE_LIT("+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/"), key,
+	    sizeof(key), &klen), 0);
+	assert_int_equal(klen, 30);
+	assert_int_equal(key[0], 0xfb);
+	assert_int_equal(key[1], 0xff);
+	assert_int_equal(key[29], 0xbf);
 	assert_string_equal(sdp_suite_name(SDP_SUITE_AEAD_AES_256_GCM),
 	    "AEAD_AES_256_GCM");
 	assert_string_equal(sdp_suite_name((enum sdp_suite)200), "unknown");
@@ -905,7 +914,7 @@ err_line_shape(void **state)
 {
 	(void)state;
 	assert_err("v=0\nfoo\n", SBC_EPARSE, "Bad SDP line");
-	assert_int_equal(E.off, 4);
+	assert_int_equal(E.off, 5);	/* after "v=0\r\n" */
 	assert_err("v=0\no =- 1 1 IN IP4 1.2.3.4\n", SBC_EPARSE, "Bad SDP line");
 	assert_err("v=0\nx\n", SBC_EPARSE, "Bad SDP line");
 	assert_err("v=0\nO=- 1 1 IN IP4 1.2.3.4\n", SBC_EPARSE,
@@ -978,6 +987,8 @@ err_origin(void **state)
 	assert_err("v=0\no=- 1 1 IN IP4\n", SBC_EPARSE, "Bad SDP o= line");
 	assert_err("v=0\no=- 1 1 IN IP4 1.2.3.4 extra\n", SBC_EPARSE,
 	    "Bad SDP o= line");
+	assert_err("v=0\no=a\x01b 1 1 IN IP4 1.2.3.4\n", SBC_EPARSE,
+	    "Bad SDP o= username");
 	assert_err("v=0\no=- 1x 1 IN IP4 1.2.3.4\n", SBC_EPARSE,
 	    "Bad SDP o= session id");
 	assert_err("v=0\no=- 1 -1 IN IP4 1.2.3.4\n", SBC_EPARSE,

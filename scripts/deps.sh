@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install the Debian 12 packages sipwall needs to build, run and test.
+# Idempotent: asks dpkg what is missing and installs only that, so a
+# machine that has everything never touches the network.
+set -eu
+
+BUILD="meson ninja-build pkg-config gcc clang libclang-rt-14-dev make"
+LIBS="libuv1-dev libssl-dev libyaml-dev libjansson-dev libsqlite3-dev"
+TEST="libcmocka-dev python3 python3-pytest sip-tester sipsak valgrind"
+BENCH="libosip2-dev"
+
+missing=""
+for p in $BUILD $LIBS $TEST $BENCH; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing" >&2
+	echo "deps: run as root (or: sudo apt-get install$missing)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
