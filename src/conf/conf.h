@@ -151,6 +151,7 @@ struct conf_diag_entry {
 	char		text[CONF_DIAG_LEN];	/* "file:line:col: message" */
 };
 
+/* About 25 KiB: fine on a main thread's stack, static or heap elsewhere. */
 struct conf_diag {
 	size_t			n;		/* entries in e[] */
 	size_t			dropped;	/* errors past CONF_DIAG_MAX */

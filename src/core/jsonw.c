@@ -6,7 +6,6 @@
  * integers, reading JSON.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -30,6 +29,16 @@ jsonw_room(const struct jsonw *w)
 {
 	return w->cap > 0 ? w->cap - 1 - w->len : 0;
 }
+
+/* 1: byte is copied as is inside a string (printable ASCII but " \) */
+static const uint8_t jsonw_plain[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 20-2f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,		/* 30-3f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,		/* 40-4f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,		/* 50-5f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,		/* 60-6f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,		/* 70-7f */
+};
 
 static int
 jsonw_put(struct jsonw *w, const void *p, size_t n)
@@ -190,8 +199,7 @@ jsonw_escape(struct jsonw *w, const uint8_t *p, size_t n)
 	while (i < n && w->err == JSONW_OK) {
 		/* copy the longest run of plain printable ASCII at once */
 		run = i;
-		while (run < n && p[run] >= 0x20 && p[run] < 0x7f &&
-		    p[run] != '"' && p[run] != '\\')
+		while (run < n && jsonw_plain[p[run]])
 			run++;
 		if (run > i) {
 			jsonw_put(w, p + i, run - i);
@@ -359,22 +367,38 @@ jsonw_scalar(struct jsonw *w, const char *s, size_t n)
 	jsonw_post_value(w);
 }
 
+/* Decimal digits of v, right-aligned in b[0..24); returns the start. */
+static char *
+jsonw_utoa(unsigned long long v, char b[24])
+{
+	char *p = b + 24;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return p;
+}
+
 void
 jsonw_int(struct jsonw *w, long long v)
 {
-	char b[24];
-	int n = snprintf(b, sizeof(b), "%lld", v);
+	char b[24], *p;
 
-	jsonw_scalar(w, b, (size_t)n);
+	/* negate in unsigned arithmetic: LLONG_MIN has no positive twin */
+	p = jsonw_utoa(v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v, b);
+	if (v < 0)
+		*--p = '-';
+	jsonw_scalar(w, p, (size_t)(b + 24 - p));
 }
 
 void
 jsonw_uint(struct jsonw *w, unsigned long long v)
 {
-	char b[24];
-	int n = snprintf(b, sizeof(b), "%llu", v);
+	char b[24], *p = jsonw_utoa(v, b);
 
-	jsonw_scalar(w, b, (size_t)n);
+	jsonw_scalar(w, p, (size_t)(b + 24 - p));
 }
 
 void

@@ -3,7 +3,8 @@
 int
 parse_u64(struct slice s, uint64_t max, uint64_t *ret)
 {
-	uint64_t v = 0;
+	uint64_t v = 0, lim10 = max / 10;
+	unsigned lastd = (unsigned)(max % 10);
 
 	if (s.len == 0)
 		return -SBC_EPARSE;
@@ -13,7 +14,8 @@ parse_u64(struct slice s, uint64_t max, uint64_t *ret)
 		if (!ctype_is(s.p[i], CT_DIGIT))
 			return -SBC_EPARSE;
 		d = (unsigned)(s.p[i] - '0');
-		if (d > max || v > (max - d) / 10)
+		/* v * 10 + d <= max, decided without dividing per digit */
+		if (v > lim10 || (v == lim10 && d > lastd))
 			return -SBC_ELIMIT;
 		v = v * 10 + d;
 	}

@@ -178,6 +178,9 @@ slice_eq_cstr_ci(struct slice a, const char *s)
 	return slice_eq_ci(a, slice_cstr(s));
 }
 
+/* Compare with a string literal, length known at compile time. */
+#define slice_eq_lit_ci(s, lit)	slice_eq_ci((s), SLICE_LIT(lit))
+
 static inline int
 slice_starts_ci(struct slice a, struct slice prefix)
 {

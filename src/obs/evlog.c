@@ -36,6 +36,7 @@
 #define EVLOG_RL_STRIPES	64
 #define EVLOG_AVG_EVENT		512	/* bytes per queued event, for sizing */
 #define EVLOG_RL_IDLE		2	/* seconds before a slot is swept */
+#define EVLOG_LINGER_NS		2000000	/* gather a batch for up to 2 ms */
 
 _Static_assert(SECEV_TYPE_MAX <= SECEVENT_MAX_COUNTERS,
     "the suppression summary must fit every type");
@@ -71,7 +72,8 @@ struct evlog {
 	pthread_cond_t		 cond_done;	/* flushers wait */
 	struct evbuf		 buf[2];
 	struct evbuf		*fill;		/* producers append here */
-	int			 writer_waiting;
+	int			 writer_waiting;	/* idle: signal any event */
+	int			 writer_lingering; /* batching: signal when half full */
 	int			 closing;
 	int			 writer_gone;
 	uint64_t		 flush_req, flush_done;
@@ -277,6 +279,20 @@ evlog_rl_sweep(struct evlog *el, uint64_t now, int force)
  * Producer side
  */
 
+static int
+evbuf_half(const struct evbuf *b)
+{
+	return b->n >= b->max / 2 || b->len >= b->cap / 2;
+}
+
+/* Nothing but events to write: the writer may wait for more. */
+static int
+evlog_idle_request(const struct evlog *el)
+{
+	return !el->closing && el->flush_req == el->flush_done &&
+	    el->pending_fd < 0;
+}
+
 int
 evlog_emit(struct evlog *el, const struct secevent *ev)
 {
@@ -323,9 +339,10 @@ evlog_emit(struct evlog *el, const struct secevent *ev)
 	b = el->fill;
 	if (el->closing)
 		r = -EPIPE;
-	else if (b->n >= b->max || (size_t)n > b->cap - b->len)
+	else if (b->n >= b->max || (size_t)n > b->cap - b->len) {
 		r = -SBC_EFULL;
-	else {
+		atomic_fetch_add_explicit(&el->dropped, 1, memory_order_relaxed);
+	} else {
 		struct evmeta *m = &b->meta[b->n++];
 
 		m->off = (uint32_t)b->len;
@@ -335,16 +352,15 @@ evlog_emit(struct evlog *el, const struct secevent *ev)
 		m->sev = (uint8_t)in->sev;
 		memcpy(b->data + b->len, line, (size_t)n);
 		b->len += (size_t)n;
-		wake = el->writer_waiting;
+		wake = el->writer_waiting ||
+		    (el->writer_lingering && evbuf_half(b));
+		atomic_fetch_add_explicit(&el->queued, 1, memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&el->mtx);
 
-	if (r == 0) {
-		atomic_fetch_add_explicit(&el->queued, 1, memory_order_relaxed);
-		if (wake)
-			pthread_cond_signal(&el->cond_work);
-	} else if (r == -SBC_EFULL) {
-		atomic_fetch_add_explicit(&el->dropped, 1, memory_order_relaxed);
+	if (wake)
+		pthread_cond_signal(&el->cond_work);
+	if (r == -SBC_EFULL) {
 		if (sup > 0)
 			atomic_fetch_add_explicit(&el->type_supp[e.type], sup,
 			    memory_order_relaxed);
@@ -580,8 +596,7 @@ evlog_writer(void *arg)
 	log_set_thread("evlog");
 	pthread_mutex_lock(&el->mtx);
 	for (;;) {
-		while (el->fill->n == 0 && !el->closing &&
-		    el->flush_req == el->flush_done && el->pending_fd < 0) {
+		while (el->fill->n == 0 && evlog_idle_request(el)) {
 			clock_gettime(CLOCK_MONOTONIC, &dl);
 			dl.tv_sec += 1;	/* periodic work at least each second */
 			el->writer_waiting = 1;
@@ -590,6 +605,27 @@ evlog_writer(void *arg)
 			el->writer_waiting = 0;
 			if (rc == ETIMEDOUT)
 				break;
+		}
+		/*
+		 * A few events arrived: let more gather for a moment so a
+		 * burst costs one write, not one per event.  Producers wake
+		 * us early when the buffer is half full; flush, reopen and
+		 * close wake us at once.
+		 */
+		if (el->fill->n > 0 && !evbuf_half(el->fill) &&
+		    evlog_idle_request(el)) {
+			clock_gettime(CLOCK_MONOTONIC, &dl);
+			dl.tv_nsec += EVLOG_LINGER_NS;
+			if (dl.tv_nsec >= 1000000000L) {
+				dl.tv_sec++;
+				dl.tv_nsec -= 1000000000L;
+			}
+			el->writer_lingering = 1;
+			while (!evbuf_half(el->fill) && evlog_idle_request(el) &&
+			    pthread_cond_timedwait(&el->cond_work, &el->mtx,
+			    &dl) != ETIMEDOUT)
+				;
+			el->writer_lingering = 0;
 		}
 		b = el->fill;
 		el->fill = b == &el->buf[0] ? &el->buf[1] : &el->buf[0];
@@ -782,8 +818,11 @@ evlog_reopen(struct evlog *el)
 
 	if (el == NULL || el->path == NULL)
 		return 0;
-	if ((fd = evlog_open_file(el->path)) < 0)
+	if ((fd = evlog_open_file(el->path)) < 0) {
+		log_warnx("evlog: reopen %s: %s; still writing to the old file",
+		    el->path, strerror(-fd));
 		return fd;
+	}
 	pthread_mutex_lock(&el->mtx);
 	if (el->pending_fd >= 0)
 		close(el->pending_fd);

@@ -102,7 +102,8 @@ int	evlog_emit(struct evlog *el, const struct secevent *ev);
 /*
  * Open the file again (after logrotate renamed it).  The open happens
  * on the caller's thread, so errors come back here: 0 or -errno (the old
- * file stays in use).  0 when there is no file sink.
+ * file stays in use; the failure is also in the process log).  0 when
+ * there is no file sink.
  */
 int	evlog_reopen(struct evlog *el);
 

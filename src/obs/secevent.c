@@ -202,19 +202,48 @@ rd_namechar(uint8_t c)
 	    (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
+/* Every pattern starts with one of these letters (any case). */
+static int
+rd_first(uint8_t c)
+{
+	switch (ctype_lower(c)) {
+	case 'b': case 'c': case 'n': case 'p': case 'r': case 's':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* c is one of the bytes of set (NUL never is, unlike with strchr). */
+static int
+rd_in(const char *set, uint8_t c)
+{
+	return c != 0 && strchr(set, c) != NULL;
+}
+
 static int
 rd_lws(uint8_t c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Does p[0..n) start with word (case-insensitive)? */
-static int
-rd_word(const uint8_t *p, size_t n, const char *word)
-{
-	size_t l = strlen(word);
+struct rd_word {
+	const char	*s;
+	size_t		 len;
+};
 
-	return n >= l && slice_eq_ci(slice_make(p, l), slice_make(word, l));
+#define RD_WORD(w)	{ w, sizeof(w) - 1 }
+
+/* Does p[0..n) start with w (case-insensitive; w is lower case)? */
+static int
+rd_starts(const uint8_t *p, size_t n, const struct rd_word *w)
+{
+	if (n < w->len)
+		return 0;
+	for (size_t i = 0; i < w->len; i++)
+		if (ctype_lower(p[i]) != (uint8_t)w->s[i])
+			return 0;
+	return 1;
 }
 
 /*
@@ -224,16 +253,17 @@ rd_word(const uint8_t *p, size_t n, const char *word)
 static size_t
 rd_secret_param(const uint8_t *p, size_t n)
 {
-	static const char *const names[] = {
-		"response", "nonce", "cnonce", "nextnonce", "rspauth",
-		"password", "passwd", "pwd", "secret",
+	static const struct rd_word names[] = {
+		RD_WORD("response"), RD_WORD("nonce"), RD_WORD("cnonce"),
+		RD_WORD("nextnonce"), RD_WORD("rspauth"), RD_WORD("password"),
+		RD_WORD("passwd"), RD_WORD("pwd"), RD_WORD("secret"),
 	};
 	size_t i, l;
 
 	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-		if (!rd_word(p, n, names[k]))
+		if (!rd_starts(p, n, &names[k]))
 			continue;
-		l = strlen(names[k]);
+		l = names[k].len;
 		if (l < n && rd_namechar(p[l]))
 			continue;	/* a longer name */
 		i = l;
@@ -253,13 +283,15 @@ rd_secret_param(const uint8_t *p, size_t n)
 static size_t
 rd_auth_scheme(const uint8_t *p, size_t n)
 {
-	static const char *const names[] = { "basic", "bearer" };
+	static const struct rd_word names[] = {
+		RD_WORD("basic"), RD_WORD("bearer"),
+	};
 	size_t i, l;
 
 	for (size_t k = 0; k < 2; k++) {
-		if (!rd_word(p, n, names[k]))
+		if (!rd_starts(p, n, &names[k]))
 			continue;
-		l = strlen(names[k]);
+		l = names[k].len;
 		if (l >= n || (p[l] != ' ' && p[l] != '\t'))
 			continue;
 		i = l;
@@ -279,13 +311,16 @@ rd_uri_password(const uint8_t *p, size_t n, size_t *ret_pwlen)
 {
 	size_t i, j;
 
-	if (rd_word(p, n, "sip:"))
+	static const struct rd_word sip = RD_WORD("sip:"),
+	    sips = RD_WORD("sips:");
+
+	if (rd_starts(p, n, &sip))
 		i = 4;
-	else if (rd_word(p, n, "sips:"))
+	else if (rd_starts(p, n, &sips))
 		i = 5;
 	else
 		return 0;
-	while (i < n && strchr("@:;?>< \t\r\n\",", p[i]) == NULL)
+	while (i < n && !rd_in("@:;?>< \t\r\n\",", p[i]))
 		i++;
 	if (i >= n || p[i] != ':')
 		return 0;
@@ -295,7 +330,7 @@ rd_uri_password(const uint8_t *p, size_t n, size_t *ret_pwlen)
 			*ret_pwlen = j - i;
 			return i;
 		}
-		if (strchr(";?><[] \t\r\n\",/", p[j]) != NULL)
+		if (rd_in(";?><[] \t\r\n\",/", p[j]))
 			return 0;
 	}
 	/* window ends inside what may be a password: redact it */
@@ -328,7 +363,8 @@ secevent_redact(struct slice sample, uint8_t *dst, size_t cap)
 		return 0;
 	n = utf8_cut(p, sample.len, SECEVENT_MAX_SAMPLE);
 	while (i < n) {
-		int boundary = i == 0 || !rd_namechar(p[i - 1]);
+		int boundary = rd_first(p[i]) &&
+		    (i == 0 || !rd_namechar(p[i - 1]));
 
 		if (boundary && (m = rd_secret_param(p + i, n - i)) > 0) {
 			rd_put(&o, p + i, m);
@@ -344,7 +380,7 @@ secevent_redact(struct slice sample, uint8_t *dst, size_t cap)
 				}
 			} else {
 				rd_put(&o, (const uint8_t *)"***", 3);
-				while (i < n && strchr(",;& \t\r\n", p[i]) == NULL)
+				while (i < n && !rd_in(",;& \t\r\n", p[i]))
 					i++;
 			}
 			continue;
@@ -352,7 +388,7 @@ secevent_redact(struct slice sample, uint8_t *dst, size_t cap)
 		if (boundary && (m = rd_auth_scheme(p + i, n - i)) > 0) {
 			rd_put(&o, p + i, m);
 			rd_put(&o, (const uint8_t *)"***", 3);
-			for (i += m; i < n && strchr(", \t\r\n", p[i]) == NULL; i++)
+			for (i += m; i < n && !rd_in(", \t\r\n", p[i]); i++)
 				;
 			continue;
 		}
@@ -362,8 +398,12 @@ secevent_redact(struct slice sample, uint8_t *dst, size_t cap)
 			i += m + pw;
 			continue;
 		}
-		rd_put(&o, p + i, 1);
-		i++;
+		/* copy up to the next place where a pattern may start */
+		m = i + 1;
+		while (m < n && !rd_first(p[m]))
+			m++;
+		rd_put(&o, p + i, m - i);
+		i = m;
 	}
 	return o.len;
 }

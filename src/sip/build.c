@@ -153,11 +153,11 @@ put_top_via(struct wbuf *w, struct slice value, const union sw_addr *src)
 	wbuf_put(w, v.raw.p, (size_t)(v.params.p - v.raw.p));
 	p = v.params;
 	while (sip_param_next(&p, &name, &pv) > 0) {
-		if (slice_eq_cstr_ci(name, "received"))
+		if (slice_eq_lit_ci(name, "received"))
 			continue;
 		wbuf_byte(w, ';');
 		wbuf_slice(w, name);
-		if (slice_eq_cstr_ci(name, "rport")) {
+		if (slice_eq_lit_ci(name, "rport")) {
 			wbuf_fmt(w, "=%u", sw_addr_port(src));
 			continue;
 		}

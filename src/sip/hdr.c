@@ -225,29 +225,29 @@ sip_via_next(struct slice *cur, struct sip_via *ret)
 	while ((r = sip_param_next(&s, &name, &value)) > 0) {
 		if (++nparams > SIP_MAX_PARAMS)
 			return -SBC_ELIMIT;
-		if (slice_eq_cstr_ci(name, "branch")) {
+		if (slice_eq_lit_ci(name, "branch")) {
 			if (value.len == 0 || value.len > SIP_MAX_BRANCH ||
 			    value.p[0] == '"' || slice_set(v.branch))
 				return -SBC_EPARSE;
 			v.branch = value;
-		} else if (slice_eq_cstr_ci(name, "received")) {
+		} else if (slice_eq_lit_ci(name, "received")) {
 			if (!ip_literal_ok(value))
 				return -SBC_EPARSE;
 			v.received = value;
-		} else if (slice_eq_cstr_ci(name, "maddr")) {
+		} else if (slice_eq_lit_ci(name, "maddr")) {
 			uint8_t t;
 
 			if (sip_host_check(value, &t) < 0)
 				return -SBC_EPARSE;
 			v.maddr = value;
-		} else if (slice_eq_cstr_ci(name, "ttl")) {
+		} else if (slice_eq_lit_ci(name, "ttl")) {
 			uint32_t ttl;
 
 			if (value.len > 3 || parse_u32(value, 255, &ttl) < 0)
 				return -SBC_EPARSE;
 			v.ttl = (uint8_t)ttl;
 			v.ttl_set = 1;
-		} else if (slice_eq_cstr_ci(name, "rport")) {
+		} else if (slice_eq_lit_ci(name, "rport")) {
 			uint32_t port;
 
 			if (slice_set(value) && (value.len > 5 ||
@@ -364,17 +364,17 @@ params:
 	while ((r = sip_param_next(&s, &name, &value)) > 0) {
 		if (++nparams > SIP_MAX_PARAMS)
 			return -SBC_ELIMIT;
-		if (slice_eq_cstr_ci(name, "tag")) {
+		if (slice_eq_lit_ci(name, "tag")) {
 			if (value.len == 0 || value.len > SIP_MAX_TAG ||
 			    value.p[0] == '"' || na.has_tag)
 				return -SBC_EPARSE;
 			na.tag = value;
 			na.has_tag = 1;
-		} else if (slice_eq_cstr_ci(name, "expires")) {
+		} else if (slice_eq_lit_ci(name, "expires")) {
 			if (parse_u32(value, UINT32_MAX, &na.expires) < 0)
 				return -SBC_EPARSE;
 			na.has_expires = 1;
-		} else if (slice_eq_cstr_ci(name, "q")) {
+		} else if (slice_eq_lit_ci(name, "q")) {
 			if (!qvalue_ok(value))
 				return -SBC_EPARSE;
 			na.q = value;

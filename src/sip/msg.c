@@ -4,6 +4,7 @@
  * case-insensitively, through a per-first-letter index built once.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "sip/msg.h"
 
@@ -129,47 +130,75 @@ static const struct hdr_def hdr_defs[SIP_H__MAX] = {
 };
 
 /*
- * Index: compact letter -> id, and for full names a bucket per first
- * letter.  Built from hdr_defs at compile time would need a generator;
- * a constructor keeps the table the single source of truth.
+ * Index: compact letter -> id, and full names in a small open-addressed
+ * table keyed by (length, first, last letter), holding lowercase names
+ * with their lengths.  Built from hdr_defs by a constructor so the
+ * table above stays the single source of truth.
  */
-#define HDR_BUCKET_MAX	12
+#define HDR_SLOTS	256
 static uint8_t hdr_compact[26];
-static uint8_t hdr_bucket[26][HDR_BUCKET_MAX];
-static uint8_t hdr_bucket_n[26];
+static uint8_t hdr_slot[HDR_SLOTS];		/* id, 0 = empty */
+static uint8_t hdr_len[SIP_H__MAX];
+static char hdr_lower[SIP_H__MAX][24];
+
+static unsigned
+hdr_key(size_t len, uint8_t first, uint8_t last)
+{
+	return (unsigned)(len * 31u + (first | 0x20u) * 7u + (last | 0x20u)) &
+	    (HDR_SLOTS - 1);
+}
 
 __attribute__((constructor)) static void
 hdr_index_build(void)
 {
 	for (int id = 1; id < SIP_H__MAX; id++) {
 		const struct hdr_def *d = &hdr_defs[id];
-		unsigned b = (unsigned)(ctype_lower((uint8_t)d->name[0]) - 'a');
+		size_t n = strlen(d->name);
+		unsigned k;
 
 		if (d->compact)
 			hdr_compact[d->compact - 'a'] = (uint8_t)id;
-		if (b < 26 && hdr_bucket_n[b] < HDR_BUCKET_MAX)
-			hdr_bucket[b][hdr_bucket_n[b]++] = (uint8_t)id;
+		hdr_len[id] = (uint8_t)n;
+		for (size_t i = 0; i < n && i < sizeof(hdr_lower[0]) - 1; i++)
+			hdr_lower[id][i] = (char)ctype_lower((uint8_t)d->name[i]);
+		k = hdr_key(n, (uint8_t)d->name[0], (uint8_t)d->name[n - 1]);
+		while (hdr_slot[k] != 0)
+			k = (k + 1) & (HDR_SLOTS - 1);
+		hdr_slot[k] = (uint8_t)id;
 	}
+}
+
+static int
+hdr_name_eq(struct slice name, unsigned id)
+{
+	const char *l = hdr_lower[id];
+
+	if (name.len != hdr_len[id])
+		return 0;
+	for (size_t i = 0; i < name.len; i++)
+		if (ctype_lower(name.p[i]) != (uint8_t)l[i])
+			return 0;
+	return 1;
 }
 
 enum sip_hdr_id
 sip_hdr_lookup(struct slice name)
 {
-	unsigned b;
+	unsigned k;
 
 	if (name.len == 0)
 		return SIP_H_OTHER;
-	b = (unsigned)(ctype_lower(name.p[0]) - 'a');
-	if (b >= 26)
-		return SIP_H_OTHER;
-	if (name.len == 1)
-		return (enum sip_hdr_id)hdr_compact[b];
-	for (unsigned i = 0; i < hdr_bucket_n[b]; i++) {
-		const char *n = hdr_defs[hdr_bucket[b][i]].name;
+	if (name.len == 1) {
+		unsigned b = (unsigned)(ctype_lower(name.p[0]) - 'a');
 
-		if (slice_eq_ci(name, slice_cstr(n)))
-			return (enum sip_hdr_id)hdr_bucket[b][i];
+		return b < 26 ? (enum sip_hdr_id)hdr_compact[b] : SIP_H_OTHER;
 	}
+	if (name.len >= sizeof(hdr_lower[0]))
+		return SIP_H_OTHER;
+	k = hdr_key(name.len, name.p[0], name.p[name.len - 1]);
+	for (; hdr_slot[k] != 0; k = (k + 1) & (HDR_SLOTS - 1))
+		if (hdr_name_eq(name, hdr_slot[k]))
+			return (enum sip_hdr_id)hdr_slot[k];
 	return SIP_H_OTHER;
 }
 

@@ -426,65 +426,102 @@ status_line(struct sip_msg *m, struct slice line, struct sip_perr *reterr)
 
 /*
  * Find the end of one header field starting at buf[pos], folds
- * included.  Checks every byte: CR only before LF, no bare LF, control
- * characters only as quoted-pairs where quoted is set.
- * Returns the offset of the CR that ends the field, -1 incomplete,
- * or < -1 with *why set.
+ * included: the CR of the first CRLF not followed by SP/HT.  Every CR
+ * must be followed by LF; other bytes are judged by value_ok().
+ * Returns the offset of that CR, -1 incomplete, or < -1 with *why set.
  */
 static ssize_t
 field_end(const uint8_t *buf, size_t len, size_t pos, size_t max,
     const char **why, size_t *ret_bad)
 {
-	size_t i;
+	size_t i = pos, end = len - pos > max + 2 ? pos + max + 2 : len;
 
-	for (i = pos; i < len; i++) {
-		uint8_t c = buf[i];
+	for (;;) {
+		const uint8_t *cr = memchr(buf + i, '\r', end - i);
+		size_t c;
 
-		if (i - pos > max) {
-			*why = "Header Too Long";
-			*ret_bad = pos;
-			return -3;
-		}
-		if (ctype_is(c, CT_TEXT) || c == '\t')
-			continue;
-		if (c == '\r') {
-			if (i + 1 >= len)
-				return -1;
-			if (buf[i + 1] != '\n') {
-				*why = "Bad Line Ending";
-				*ret_bad = i;
-				return -2;
+		if (cr == NULL) {
+			if (end < len) {
+				*why = "Header Too Long";
+				*ret_bad = pos;
+				return -3;
 			}
-			if (i + 2 >= len)
-				return -1;
-			if (buf[i + 2] == ' ' || buf[i + 2] == '\t') {
-				i += 2;		/* fold: continue the field */
-				continue;
-			}
-			return (ssize_t)i;
+			return -1;
 		}
-		if (c == '\n') {
+		c = (size_t)(cr - buf);
+		if (c + 1 >= len)
+			return -1;
+		if (buf[c + 1] != '\n') {
 			*why = "Bad Line Ending";
-			*ret_bad = i;
+			*ret_bad = c;
 			return -2;
 		}
-		/* other control byte: judged by the caller */
+		if (c + 2 >= len)
+			return -1;
+		if (buf[c + 2] != ' ' && buf[c + 2] != '\t') {
+			if (c - pos > max) {
+				*why = "Header Too Long";
+				*ret_bad = pos;
+				return -3;
+			}
+			return (ssize_t)c;
+		}
+		i = c + 3;		/* a fold: the field goes on */
+		if (i >= end)
+			return end < len ? (*why = "Header Too Long",
+			    *ret_bad = pos, -3) : -1;
 	}
-	return -1;
 }
 
-static int
-ctl_ok(struct slice v, int quoted)
-{
-	for (size_t i = 0; i < v.len; i++) {
-		uint8_t c = v.p[i];
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
 
-		if (ctype_is(c, CT_TEXT) || ctype_is(c, CT_LWS))
+/* Any byte < 0x20 or == 0x7f in the word?  (bytes >= 0x80 never hit) */
+static inline int
+word_has_ctl(uint64_t x)
+{
+	uint64_t lt = (x - ONES * 0x20) & ~x & HIGHS;
+	uint64_t del = x ^ (ONES * 0x7f);
+
+	return (lt | ((del - ONES) & ~del & HIGHS)) != 0;
+}
+
+/*
+ * A header value holds no control characters but HT and the CR LF of a
+ * fold (field_end checked those CRs); where quoted strings are allowed,
+ * a control may also follow a backslash (quoted-pair).
+ * Returns NULL, or the reason the value is refused.
+ */
+static const char *
+value_ok(struct slice v, int quoted)
+{
+	size_t i = 0;
+
+	while (i < v.len) {
+		uint8_t c;
+
+		if (i + 8 <= v.len) {
+			uint64_t x;
+
+			memcpy(&x, v.p + i, 8);
+			if (!word_has_ctl(x)) {
+				i += 8;
+				continue;
+			}
+		}
+		c = v.p[i];
+		if ((c >= 0x20 && c != 0x7f) || c == '\t' || c == '\r' ||
+		    (c == '\n' && i > 0 && v.p[i - 1] == '\r')) {
+			i++;
 			continue;
+		}
+		if (c == '\n')
+			return "Bad Line Ending";
 		if (!quoted || i == 0 || v.p[i - 1] != '\\')
-			return 0;
+			return "Control Character In Header";
+		i++;
 	}
-	return 1;
+	return NULL;
 }
 
 ssize_t
@@ -574,8 +611,9 @@ sip_msg_parse(const uint8_t *buf, size_t len, const struct sip_limits *lim,
 		h->id = (uint16_t)sip_hdr_lookup(name);
 		if (name.len == 1)
 			m->flags |= SIP_MSG_COMPACT_SEEN;
-		if (!ctl_ok(value, hdr_has_quoted((enum sip_hdr_id)h->id)))
-			return FAIL(400, "Control Character In Header", pos);
+		if ((why = value_ok(value,
+		    hdr_has_quoted((enum sip_hdr_id)h->id))) != NULL)
+			return FAIL(400, why, pos);
 		if (h->id != SIP_H_OTHER) {
 			uint16_t st;
 

@@ -219,13 +219,13 @@ uri_params_parse(struct slice p, struct sip_uri *u)
 			name = param;
 		if (!chars_ok(name, CT_UNRESERVED | CT_PARAM_UNRES, 0))
 			return -SBC_EPARSE;
-		if (slice_eq_cstr_ci(name, "transport"))
+		if (slice_eq_lit_ci(name, "transport"))
 			u->transport = value;
-		else if (slice_eq_cstr_ci(name, "user"))
+		else if (slice_eq_lit_ci(name, "user"))
 			u->user_param = value;
-		else if (slice_eq_cstr_ci(name, "maddr"))
+		else if (slice_eq_lit_ci(name, "maddr"))
 			u->maddr = value;
-		else if (slice_eq_cstr_ci(name, "lr"))
+		else if (slice_eq_lit_ci(name, "lr"))
 			u->lr = 1;
 	}
 	u->nparams = (uint8_t)n;
@@ -378,13 +378,13 @@ sip_uri_parse(struct slice s, const struct sip_limits *lim,
 			return -SBC_EPARSE;
 	}
 	slice_skip(&s, (size_t)colon + 1);
-	if (slice_eq_cstr_ci(u.scheme_s, "sip")) {
+	if (slice_eq_lit_ci(u.scheme_s, "sip")) {
 		u.scheme = SIP_URI_SIP;
 		r = sip_uri_parse_sip(s, &u);
-	} else if (slice_eq_cstr_ci(u.scheme_s, "sips")) {
+	} else if (slice_eq_lit_ci(u.scheme_s, "sips")) {
 		u.scheme = SIP_URI_SIPS;
 		r = sip_uri_parse_sip(s, &u);
-	} else if (slice_eq_cstr_ci(u.scheme_s, "tel")) {
+	} else if (slice_eq_lit_ci(u.scheme_s, "tel")) {
 		u.scheme = SIP_URI_TEL;
 		r = sip_uri_parse_tel(s, &u);
 	} else {

@@ -539,6 +539,64 @@ test_redact_variants(void **state)
 	}
 }
 
+/* NUL bytes do not end a secret early (strchr would say they do). */
+static void
+test_redact_nul(void **state)
+{
+	static const char in[] = "response=ab\0SECRET, sip:u:pw\0X@h";
+	char out[2 * SECEVENT_MAX_SAMPLE];
+	size_t n;
+
+	(void)state;
+	n = secevent_redact(slice_make(in, sizeof(in) - 1), (uint8_t *)out,
+	    sizeof(out));
+	assert_null(memmem(out, n, "SECRET", 6));
+	assert_null(memmem(out, n, "pw", 2));
+	assert_non_null(memmem(out, n, "sip:u:***@h", 11));
+}
+
+/*
+ * Random samples salted with secrets: whatever surrounds them, a marked
+ * secret value never survives, and the output stays within its bound.
+ */
+static void
+test_redact_random(void **state)
+{
+	static const char *const pre[] = { "response=", "nonce=\"",
+	    "CNONCE = ", "Basic ", "sip:user:", "password=", "rspauth=\"" };
+	static const char alpha[] = "ab, ;=\"\r\n:@<>sipSIPnonceresponse\\\0\xff";
+	uint8_t in[SECEVENT_MAX_SAMPLE], out[2 * SECEVENT_MAX_SAMPLE];
+	unsigned seed = 777;
+
+	(void)state;
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t len = 0, n, at;
+		const char *p = pre[rand_r(&seed) % 7];
+
+		/* noise, then prefix + "QQQQ" secret + terminator, noise */
+		at = (size_t)rand_r(&seed) % 100;
+		while (len < at)
+			in[len++] = (uint8_t)alpha[rand_r(&seed) %
+			    (sizeof(alpha) - 1)];
+		if (len > 0 && ((in[len - 1] | 0x20) >= 'a' &&
+		    (in[len - 1] | 0x20) <= 'z'))
+			in[len++] = ' ';	/* keep a word boundary */
+		memcpy(in + len, p, strlen(p));
+		len += strlen(p);
+		memcpy(in + len, "QQQQ", 4);
+		len += 4;
+		in[len++] = (uint8_t)(strchr(p, '"') ? '"' : (strncmp(p, "sip",
+		    3) == 0 ? '@' : ','));
+		while (len < sizeof(in) - 10 && rand_r(&seed) % 8 != 0)
+			in[len++] = (uint8_t)alpha[rand_r(&seed) %
+			    (sizeof(alpha) - 1)];
+		n = secevent_redact(slice_make(in, len), out, sizeof(out));
+		assert_true(n <= sizeof(out));
+		if (memmem(out, n, "QQQQ", 4) != NULL)
+			fail_msg("secret survived after '%s' (iter %d)", p, iter);
+	}
+}
+
 static void
 test_sample_in_event(void **state)
 {
@@ -573,8 +631,43 @@ test_sample_in_event(void **state)
 	json_decref(j);
 }
 
+/*
+ * docs/events.md lists every type with the same ID, name, severity and
+ * rate-limit flag as the code (path in argv[1]; skipped without it).
+ */
+static const char *docs_path;
+
+static void
+test_docs_table(void **state)
+{
+	static char doc[262144];
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	if (docs_path == NULL)
+		skip();
+	f = fopen(docs_path, "r");
+	if (f == NULL)
+		fail_msg("cannot open %s", docs_path);
+	n = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[n] = '\0';
+	for (int t = 0; t < SECEV_TYPE_MAX; t++) {
+		const struct secevent_info *in = secevent_info(t);
+		char row[160];
+
+		snprintf(row, sizeof(row), "\n| %d | `%s` | %s (%d) | %s |",
+		    in->id, in->name, secevent_sev_name(in->sev), in->sev,
+		    (in->flags & SECEV_F_UNLIMITED) ? "no" : "yes");
+		if (strstr(doc, row) == NULL)
+			fail_msg("docs/events.md has no row starting %s", row + 1);
+	}
+	assert_non_null(strstr(doc, "\"v\":1"));
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_taxonomy_invariants),
@@ -590,8 +683,14 @@ main(void)
 		cmocka_unit_test(test_counter_rules),
 		cmocka_unit_test(test_redact_digest),
 		cmocka_unit_test(test_redact_variants),
+		cmocka_unit_test(test_redact_nul),
+		cmocka_unit_test(test_redact_random),
 		cmocka_unit_test(test_sample_in_event),
+		cmocka_unit_test(test_docs_table),
 	};
+
+	if (argc > 1)
+		docs_path = argv[1];
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
