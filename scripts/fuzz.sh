@@ -32,7 +32,7 @@ run_one() {
 
 targets=""
 for f in "$BUILD"/tests/fuzz/fuzz_*; do
-	[ -x "$f" ] && targets="$targets ${f##*/fuzz_}"
+	[ -f "$f" ] && [ -x "$f" ] && targets="$targets ${f##*/fuzz_}"
 done
 rc=0
 set -- $targets

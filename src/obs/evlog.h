@@ -8,12 +8,14 @@
  * copies it into the queue.  It never blocks on I/O and never waits for
  * the writer: when the queue is full the event is dropped and counted,
  * and the writer later reports the loss as an "events.dropped" event.
- * The only lock a producer takes is held for a memcpy.
+ * The locks a producer takes are held for a memcpy (the queue) and a
+ * table update (one stripe of the rate-limit table).
  *
  * The queue is double-buffered: producers append to one buffer while the
  * writer delivers the other with one write(2) per sink, so a batch of
- * thousands of events costs one system call.  Per producer, events reach
- * every sink in the order they were emitted.
+ * thousands of events costs one system call; the writer lets a batch
+ * gather for up to 2 ms (less when the buffer is half full).  Per
+ * producer, events reach every sink in the order they were emitted.
  *
  * Sinks:
  *   file    JSON lines, opened O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0640;

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <regex.h>
 #include <sched.h>
@@ -54,16 +55,22 @@ setup(void **state)
 }
 
 static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
 teardown(void **state)
 {
 	struct tctx *t = *state;
-	char cmd[160];
+	int r = nftw(t->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(t);
-	return 0;
+	return r;
 }
 
 /* Lines of a file, parsed.  Returns a JSON array (caller decrefs). */

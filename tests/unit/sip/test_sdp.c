@@ -1379,7 +1379,7 @@ err_mid_ice_dtls(void **state)
 /* Limits                                                            */
 
 /* Append fmt-formatted text to buf[0..cap) at *len. */
-static void
+__attribute__((format(printf, 4, 5))) static void
 cat(char *buf, size_t cap, size_t *len, const char *fmt, ...)
 {
 	va_list ap;
