@@ -1209,7 +1209,7 @@ seq_entry_bad(const struct ctx *c, const char *name, size_t i)
 
 /*
  * Checks that need more than one key.  They run after errors too (the
- * user gets every error in one go), so each one skips values that are
+ * user sees every error in one go), so each one skips values that are
  * missing or had an error of their own instead of piling on.
  */
 static void

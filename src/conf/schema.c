@@ -23,7 +23,7 @@ _Static_assert(65536 <= SIP_MAX_MSG_TCP, "max_stream_message_size ceiling");
 _Static_assert(256 <= SIP_MAX_HDRS, "max_headers ceiling");
 _Static_assert(8192 <= SIP_MAX_LINE, "max_header_length ceiling");
 _Static_assert(4096 <= SIP_MAX_URI, "max_uri_length ceiling");
-_Static_assert(32 <= SIP_MAX_VIA, "max_via ceiling");
+_Static_assert(128 <= SIP_MAX_VIA, "max_via ceiling");
 
 static int
 check_node_name(const char *s, char *why, size_t cap)
@@ -172,10 +172,10 @@ static const struct conf_key sip_limits_keys[] = {
 	K_UINT(struct conf_sip_limits, max_message_size, 1024, 65507, "16384"),
 	K_UINT(struct conf_sip_limits, max_stream_message_size, 1024, 65536,
 	    "65536"),
-	K_UINT(struct conf_sip_limits, max_headers, 8, 256, "96"),
-	K_UINT(struct conf_sip_limits, max_header_length, 128, 8192, "4096"),
+	K_UINT(struct conf_sip_limits, max_headers, 8, 256, "128"),
+	K_UINT(struct conf_sip_limits, max_header_length, 128, 8192, "8192"),
 	K_UINT(struct conf_sip_limits, max_uri_length, 64, 4096, "1024"),
-	K_UINT(struct conf_sip_limits, max_via, 1, 32, "16"),
+	K_UINT(struct conf_sip_limits, max_via, 1, 128, "70"),
 	K_UINT(struct conf_sip_limits, max_body, 0, 65536, "16384"),
 	K_END
 };

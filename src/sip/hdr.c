@@ -6,6 +6,7 @@
  * COLON); LAQUOT/RAQUOT only outside the brackets.
  */
 #include "core/num.h"
+#include "core/utf8.h"
 #include "sip/hdr.h"
 
 int
@@ -38,8 +39,57 @@ sip_quoted_take(struct slice *cur, struct slice *ret_inner)
 			return -SBC_EPARSE;
 		if (c == 0x7f)
 			return -SBC_EPARSE;
+		if (c >= 0x80) {	/* UTF8-NONASCII: well-formed only */
+			size_t n = utf8_seq_len(s.p + i, s.len - i);
+
+			if (n == 0)
+				return -SBC_EPARSE;
+			i += n - 1;
+		}
 	}
 	return -SBC_EPARSE;		/* unterminated */
+}
+
+int
+sip_comment_take(struct slice *cur, unsigned depth)
+{
+	struct slice s = *cur;
+
+	if (depth > 8 || !slice_eat(&s, '('))
+		return -SBC_EPARSE;
+	while (s.len > 0) {
+		uint8_t c = s.p[0];
+
+		if (c == ')') {
+			slice_skip(&s, 1);
+			*cur = s;
+			return 0;
+		}
+		if (c == '(') {
+			if (sip_comment_take(&s, depth + 1) < 0)
+				return -SBC_EPARSE;
+			continue;
+		}
+		if (c == '\\') {
+			if (s.len < 2 || s.p[1] == '\r' || s.p[1] == '\n' ||
+			    s.p[1] > 0x7f)
+				return -SBC_EPARSE;
+			slice_skip(&s, 2);
+			continue;
+		}
+		if (c >= 0x80) {
+			size_t n = utf8_seq_len(s.p, s.len);
+
+			if (n == 0)
+				return -SBC_EPARSE;
+			slice_skip(&s, n);
+			continue;
+		}
+		if ((c < 0x20 && !ctype_is(c, CT_LWS)) || c == 0x7f)
+			return -SBC_EPARSE;
+		slice_skip(&s, 1);
+	}
+	return -SBC_EPARSE;
 }
 
 /* gen-value = token / host / quoted-string */
@@ -548,6 +598,8 @@ sip_auth_parse(struct slice s, struct sip_auth *ret)
 		return -SBC_EPARSE;
 	if ((r = auth_params_take(s, &a)) < 0)
 		return r;
+	if (a.nparams == 0)	/* RFC 3261 25.1: at least one auth-param */
+		return -SBC_EPARSE;
 	*ret = a;
 	return 0;
 }

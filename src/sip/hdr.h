@@ -80,6 +80,9 @@ struct slice sip_auth_param(const struct sip_auth *a, const char *name);
  */
 int	sip_quoted_take(struct slice *cur, struct slice *ret_inner);
 
+/* comment = "(" *(ctext / quoted-pair / comment) ")", nested at most 8 deep. */
+int	sip_comment_take(struct slice *cur, unsigned depth);
+
 /* Decode %XX escapes of s into dst[0..cap); returns length or <0. */
 ssize_t	sip_unescape(struct slice s, uint8_t *dst, size_t cap);
 

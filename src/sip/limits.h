@@ -14,13 +14,13 @@
 #define SIP_MAX_HDRS		256
 #define SIP_MAX_LINE		8192
 #define SIP_MAX_URI		4096
-#define SIP_MAX_VIA		32
+#define SIP_MAX_VIA		128
 #define SIP_MAX_PARAMS		64	/* ;params in one URI or header value */
 #define SIP_MAX_LIST		64	/* comma-separated elements in one header */
 #define SIP_MAX_CALLID		256
 #define SIP_MAX_BRANCH		256
 #define SIP_MAX_TAG		256
-#define SIP_MAX_METHOD		32
+#define SIP_MAX_METHOD		64
 #define SIP_MAX_CSEQ		2147483647u	/* 2**31 - 1, RFC 3261 8.1.1.5 */
 #define SIP_MAX_FORWARDS	255
 

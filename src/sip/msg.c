@@ -14,7 +14,7 @@ const struct sip_limits sip_limits_default = {
 	.max_hdrs = 128,
 	.max_line = 8192,
 	.max_uri = 1024,
-	.max_via = 16,
+	.max_via = 70,
 	.max_body = 16384,
 };
 

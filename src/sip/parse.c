@@ -84,8 +84,10 @@ hdr_needs_brackets(enum sip_hdr_id id)
 	    id == SIP_H_PATH;
 }
 
+/* delta-seconds [ comment ] *( SEMI param ); the comment only where
+ * the grammar has one (Retry-After). */
 static int
-delta_params_ok(struct slice v)
+delta_params_ok(struct slice v, int comment)
 {
 	struct slice digits, n, pv;
 	uint32_t x;
@@ -96,6 +98,16 @@ delta_params_ok(struct slice v)
 	if (digits.len == 0 || digits.len > 10 ||
 	    parse_u32(digits, UINT32_MAX, &x) < 0)
 		return 0;
+	if (comment) {
+		struct slice t = v;
+
+		slice_skip_lws(&t);
+		if (slice_peek(t) == '(') {
+			if (sip_comment_take(&t, 0) < 0)
+				return 0;
+			v = t;
+		}
+	}
 	while ((r = sip_param_next(&v, &n, &pv)) > 0)
 		;
 	slice_skip_lws(&v);
@@ -140,6 +152,32 @@ rack_ok(struct slice v)
 	if (!number_ok(d, UINT32_MAX, &x) || slice_skip_lws(&v) == 0)
 		return 0;
 	return sip_cseq_parse(v, &x, &method) == 0;
+}
+
+/*
+ * RFC 3261 25.1 / RFC 7616: in Digest credentials and challenges these
+ * values are quoted-strings; a bare token is a different (and to some
+ * peers ambiguous) message, so it is refused.
+ */
+static int
+digest_quoting_ok(const struct sip_auth *a, unsigned id)
+{
+	static const char *const cred[] = { "username", "realm", "nonce",
+	    "uri", "response", "cnonce", "opaque", NULL };
+	static const char *const chal[] = { "realm", "nonce", "opaque",
+	    "domain", "qop", NULL };
+	const char *const *must;
+
+	if (id == SIP_H_AUTHENTICATION_INFO ||
+	    !slice_eq_lit_ci(a->scheme, "Digest"))
+		return 1;
+	must = (id == SIP_H_AUTHORIZATION || id == SIP_H_PROXY_AUTHORIZATION) ?
+	    cred : chal;
+	for (size_t i = 0; i < a->nparams; i++)
+		for (const char *const *m = must; *m != NULL; m++)
+			if (slice_eq_cstr_ci(a->name[i], *m) && !a->quoted[i])
+				return 0;
+	return 1;
 }
 
 /*
@@ -225,9 +263,7 @@ hdr_decode(struct sip_msg *m, const struct sip_hdr *h,
 	case SIP_H_SESSION_EXPIRES:
 	case SIP_H_MIN_SE:
 	case SIP_H_RETRY_AFTER:
-		/* Retry-After may carry a (comment); we only accept the
-		 * common delta-seconds *(;param) form. */
-		if (!delta_params_ok(cur))
+		if (!delta_params_ok(cur, h->id == SIP_H_RETRY_AFTER))
 			break;
 		return NULL;
 	case SIP_H_EVENT:
@@ -290,7 +326,7 @@ hdr_decode(struct sip_msg *m, const struct sip_hdr *h,
 
 		r = h->id == SIP_H_AUTHENTICATION_INFO ?
 		    sip_auth_params_parse(cur, &a) : sip_auth_parse(cur, &a);
-		if (r < 0)
+		if (r < 0 || !digest_quoting_ok(&a, h->id))
 			break;
 		return NULL;
 	}
@@ -651,7 +687,10 @@ sip_msg_parse(const uint8_t *buf, size_t len, const struct sip_limits *lim,
 	    !slice_eq(m->via1.version, SLICE_LIT("2.0")))
 		return FAIL(400, reason_bad[SIP_H_VIA],
 		    (size_t)(m->via1.raw.p - buf));
-	if (!slice_starts_ci(m->via1.branch, SLICE_LIT("z9hG4bK")))
+	/* A branch that is only the cookie (RFC 4475 badbranch) identifies
+	 * nothing: match such requests the RFC 2543 way. */
+	if (!slice_starts_ci(m->via1.branch, SLICE_LIT("z9hG4bK")) ||
+	    m->via1.branch.len == 7)
 		m->flags |= SIP_MSG_NO_COOKIE;
 
 	/* Body framing (RFC 3261 18.3). */

@@ -114,6 +114,8 @@ hostname_check(struct slice s)
 		return 0;
 	if (s.p[s.len - 1] == '.')
 		s.len--;
+	if (s.len == 0)			/* "." alone names no host */
+		return 0;
 	while (s.len > 0) {
 		ssize_t dot = slice_find(s, '.');
 		size_t n = dot < 0 ? s.len : (size_t)dot;

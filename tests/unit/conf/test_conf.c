@@ -150,10 +150,10 @@ test_defaults(void **state)
 	assert_int_equal(c.nzones, 0);
 	assert_int_equal(c.sip.limits.max_message_size, 16384);
 	assert_int_equal(c.sip.limits.max_stream_message_size, 65536);
-	assert_int_equal(c.sip.limits.max_headers, 96);
-	assert_int_equal(c.sip.limits.max_header_length, 4096);
+	assert_int_equal(c.sip.limits.max_headers, 128);
+	assert_int_equal(c.sip.limits.max_header_length, 8192);
 	assert_int_equal(c.sip.limits.max_uri_length, 1024);
-	assert_int_equal(c.sip.limits.max_via, 16);
+	assert_int_equal(c.sip.limits.max_via, 70);
 	assert_int_equal(c.sip.limits.max_body, 16384);
 	assert_int_equal(c.sip.timers.t1_ms, 500);
 	assert_int_equal(c.sip.timers.t2_ms, 4000);
@@ -311,7 +311,7 @@ test_flow_style(void **state)
 	/* null sections keep their defaults */
 	c = must_load(BASE "node:\nsip:\n  limits: ~\nevents: null\n");
 	assert_string_equal(c->node.name, "sipwall");
-	assert_int_equal(c->sip.limits.max_via, 16);
+	assert_int_equal(c->sip.limits.max_via, 70);
 	conf_free(c);
 }
 
@@ -415,7 +415,7 @@ static const struct bound bounds[] = {
 	  "sip.limits.max_uri_length", OFF(sip.limits.max_uri_length),
 	  "64", "4096", 64, 4096, "63", "4097", "(64..4096)" },
 	{ "sip:\n  limits:\n    max_via: ", "sip.limits.max_via",
-	  OFF(sip.limits.max_via), "1", "32", 1, 32, "0", "33", "(1..32)" },
+	  OFF(sip.limits.max_via), "1", "128", 1, 128, "0", "129", "(1..128)" },
 	{ "sip:\n  limits:\n    max_body: ", "sip.limits.max_body",
 	  OFF(sip.limits.max_body), "0", "65536", 0, 65536, NULL, "65537",
 	  "(0..65536)" },
@@ -1099,7 +1099,7 @@ test_many_errors(void **state)
 	    "at line 14)",
 	    NAME ":18:9: sip.timers.t1: '500' has no unit: durations require one "
 	    "(ms, s, m or h), e.g. 500ms or 500s",
-	    NAME ":20:14: sip.limits.max_via: 0 is out of range (1..32)",
+	    NAME ":20:14: sip.limits.max_via: 0 is out of range (1..128)",
 	    NAME ":21:5: sip.limits: unknown key 'max_vias' (did you mean "
 	    "'max_via'?)",
 	    NAME ":23:11: events.stdout: expected true or false, got 'yes'",
@@ -1282,10 +1282,10 @@ test_print(void **state)
 	    "  limits:\n"
 	    "    max_message_size: 16384\n"
 	    "    max_stream_message_size: 65536\n"
-	    "    max_headers: 96\n"
-	    "    max_header_length: 4096\n"
+	    "    max_headers: 128\n"
+	    "    max_header_length: 8192\n"
 	    "    max_uri_length: 1024\n"
-	    "    max_via: 16\n"
+	    "    max_via: 70\n"
 	    "    max_body: 16384\n"
 	    "  timers:\n"
 	    "    t1: 500ms\n"

@@ -258,6 +258,13 @@ test_header_lines(void **state)
 	expect_err("OPTIONS sip:x@example.com SIP/2.0\r\n" BASE_HDRS
 	    "CSeq: 1 OPTIONS\r\nAuthorization: Digest username=\"a\", "
 	    "username=\"b\"\r\n\r\n", 400, "Bad Authorization");
+	/* fuzzer find: a host of only "." once read a NULL label */
+	expect_err("OPTIONS sip:x@example.com SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP .;branch=z9hG4bKa\r\n"
+	    "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
+	    "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n\r\n", 400, "Bad Via");
+	expect_err("OPTIONS sip:x@. SIP/2.0\r\n" BASE_HDRS
+	    "CSeq: 1 OPTIONS\r\n\r\n", 400, "Bad Request-URI");
 	expect_err("OPTIONS sip:x@example.com SIP/2.0\r\n"
 	    "Via: SIP/2.0/UDP 192.0.2.1:0;branch=z9hG4bKa\r\n"
 	    "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
