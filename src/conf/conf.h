@@ -131,6 +131,10 @@ struct conf_log {
 	enum conf_log_level level;
 };
 
+struct conf_store {
+	char		path[CONF_PATH_MAX + 1];	/* relative: under state_dir */
+};
+
 struct sw_conf {
 	uint32_t		version;
 	struct conf_node	node;
@@ -141,6 +145,7 @@ struct sw_conf {
 	struct conf_sip		sip;
 	struct conf_events	events;
 	struct conf_log		log;
+	struct conf_store	store;
 	bool			listen_overridden;	/* by conf_listen_override() */
 };
 

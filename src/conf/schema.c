@@ -219,6 +219,11 @@ static const struct conf_key log_keys[] = {
 	K_END
 };
 
+static const struct conf_key store_keys[] = {
+	K_STR("path", struct conf_store, path, 1, NULL, "sipwall.db"),
+	K_END
+};
+
 const struct conf_key conf_schema[] = {
 	{ .name = "version", .type = CONF_T_UINT, .flags = CONF_K_REQUIRED,
 	  .off = offsetof(struct sw_conf, version),
@@ -240,6 +245,7 @@ const struct conf_key conf_schema[] = {
 	K_MAP("sip", struct sw_conf, sip, sip_keys),
 	K_MAP("events", struct sw_conf, events, events_keys),
 	K_MAP("log", struct sw_conf, log, log_keys),
+	K_MAP("store", struct sw_conf, store, store_keys),
 	K_END
 };
 

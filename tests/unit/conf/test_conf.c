@@ -1302,7 +1302,9 @@ test_print(void **state)
 	    "  syslog: false\n"
 	    "  syslog_facility: local0\n"
 	    "log:\n"
-	    "  level: info\n");
+	    "  level: info\n"
+	    "store:\n"
+	    "  path: sipwall.db\n");
 	free(p1);
 	conf_free(c);
 
