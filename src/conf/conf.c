@@ -20,6 +20,7 @@
  * line from struct conf_mark).
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -604,6 +605,8 @@ type_desc(const struct conf_key *k)
 	case CONF_T_ENUM:	return "a name";
 	case CONF_T_DURATION:	return "a duration (like 500ms, 4s, 5m, 1h)";
 	case CONF_T_ADDR:	return "an IPv4 or IPv6 address";
+	case CONF_T_CIDR:	return "an address or prefix (like 192.0.2.0/24)";
+	case CONF_T_RATE:	return "a rate (like 20/s, 300/m, 50/h)";
 	default:		return "a value";
 	}
 }
@@ -753,6 +756,106 @@ parse_uint(const char *s, size_t len, int plain, const struct conf_key *k,
 	return 0;
 }
 
+/* "ADDR" or "ADDR/LEN"; host bits must be zero (an exact prefix). */
+static int
+parse_cidr(const char *s, size_t len, struct conf_cidr *ret, char *why,
+    size_t cap)
+{
+	char q[CONF_QUOTE_MAX + 8], ip[INET6_ADDRSTRLEN + 1];
+	const char *slash = memchr(s, '/', len);
+	size_t iplen = slash != NULL ? (size_t)(slash - s) : len;
+	struct conf_cidr c;
+	unsigned max;
+
+	qtext(s, len, q, sizeof(q));
+	memset(&c, 0, sizeof(c));
+	if (iplen == 0 || iplen >= sizeof(ip)) {
+		snprintf(why, cap, "'%s' is not an address or prefix", q);
+		return -1;
+	}
+	memcpy(ip, s, iplen);
+	ip[iplen] = '\0';
+	if (sw_addr_parse(ip, 0, &c.addr) < 0) {
+		snprintf(why, cap, "'%s' is not an IPv4 or IPv6 address or "
+		    "prefix (host names are not allowed)", q);
+		return -1;
+	}
+	max = c.addr.sa.sa_family == AF_INET6 ? 128 : 32;
+	c.plen = (uint8_t)max;
+	if (slash != NULL) {
+		const char *d = slash + 1;
+		size_t dl = len - iplen - 1;
+		unsigned v = 0;
+
+		if (dl == 0 || dl > 3 || strspn(d, "0123456789") != dl ||
+		    (dl > 1 && d[0] == '0')) {
+			snprintf(why, cap, "'%s': the prefix length must be a "
+			    "number 0..%u", q, max);
+			return -1;
+		}
+		for (size_t i = 0; i < dl; i++)
+			v = v * 10 + (unsigned)(d[i] - '0');
+		if (v > max) {
+			snprintf(why, cap, "'%s': the prefix length must be "
+			    "0..%u", q, max);
+			return -1;
+		}
+		c.plen = (uint8_t)v;
+	}
+	{
+		struct conf_cidr masked = c;
+		char fix[INET6_ADDRSTRLEN + 8];
+		uint8_t *b = c.addr.sa.sa_family == AF_INET6 ?
+		    masked.addr.sin6.sin6_addr.s6_addr :
+		    (uint8_t *)&masked.addr.sin.sin_addr;
+
+		for (unsigned bit = c.plen; bit < max; bit++)
+			b[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+		if (memcmp(&masked, &c, sizeof(c)) != 0) {
+			conf_cidr_str(&masked, fix, sizeof(fix));
+			snprintf(why, cap, "'%s' has host bits set; did you mean "
+			    "%s?", q, fix);
+			return -1;
+		}
+	}
+	*ret = c;
+	return 0;
+}
+
+/* "N/s", "N/m", "N/h" -> events per hour */
+static int
+parse_rate(const char *s, size_t len, uint64_t *ret, char *why, size_t cap)
+{
+	char q[CONF_QUOTE_MAX + 8];
+	const char *slash = memchr(s, '/', len);
+	size_t nl = slash != NULL ? (size_t)(slash - s) : 0;
+	uint64_t n = 0, mult;
+
+	qtext(s, len, q, sizeof(q));
+	if (slash == NULL || nl == 0 || nl > 7 || strspn(s, "0123456789") != nl ||
+	    len != nl + 2) {
+		snprintf(why, cap, "'%s' is not a rate; write a count per "
+		    "second, minute or hour, like 20/s, 300/m or 50/h", q);
+		return -1;
+	}
+	for (size_t i = 0; i < nl; i++)
+		n = n * 10 + (uint64_t)(s[i] - '0');
+	switch (slash[1]) {
+	case 's': mult = 3600; break;
+	case 'm': mult = 60; break;
+	case 'h': mult = 1; break;
+	default:
+		snprintf(why, cap, "'%s': the unit must be /s, /m or /h", q);
+		return -1;
+	}
+	if (n == 0 || n * mult > 3600000000ULL) {
+		snprintf(why, cap, "'%s' is out of range (1/h .. 1000000/s)", q);
+		return -1;
+	}
+	*ret = n * mult;
+	return 0;
+}
+
 /*
  * Convert one scalar s[0..len) (NUL at s[len]) for row k and store it
  * in the field at base + k->off; nothing is written on failure, when
@@ -868,6 +971,19 @@ scalar_set(const struct conf_key *k, const char *s, size_t len, int plain,
 		memcpy(field, &a, sizeof(a));
 		return 0;
 	}
+	case CONF_T_CIDR: {
+		struct conf_cidr c;
+
+		if (parse_cidr(s, len, &c, why, cap) < 0)
+			return -1;
+		memcpy(field, &c, sizeof(c));
+		return 0;
+	}
+	case CONF_T_RATE:
+		if (parse_rate(s, len, &v, why, cap) < 0)
+			return -1;
+		store_uint(field, k->size, v);
+		return 0;
 	default:
 		snprintf(why, cap, "internal error: bad schema row");
 		return -1;
@@ -896,12 +1012,25 @@ defaults_apply(const struct conf_key *keys, void *base)
 		default:
 			/* A default that fails its own row is a schema bug. */
 			if (k->def != NULL &&
-			    scalar_set(k, k->def, strlen(k->def), 1, base, why,
-			    sizeof(why)) < 0)
+			    /* "" is an empty string, not YAML's null */
+			    scalar_set(k, k->def, strlen(k->def), k->def[0] != '\0',
+			    base, why, sizeof(why)) < 0) {
+				fprintf(stderr, "schema bug: default of '%s': "
+				    "%s\n", k->name, why);
 				abort();
+			}
 			break;
 		}
 	}
+}
+
+void
+conf_zone_defaults(struct conf_zone *z)
+{
+	memset(z, 0, sizeof(*z));
+	for (const struct conf_key *k = conf_schema; k->type != CONF_T_END; k++)
+		if (k->type == CONF_T_SEQ && strcmp(k->name, "zones") == 0)
+			defaults_apply(k->sub->sub, z);
 }
 
 void
@@ -909,6 +1038,11 @@ conf_defaults(struct sw_conf *conf)
 {
 	memset(conf, 0, sizeof(*conf));
 	defaults_apply(conf_schema, conf);
+	/* sequences have no row default: offer SHA-256 first, MD5 for the
+	 * phones that know nothing else (RFC 8760 4) */
+	conf->auth.nalgorithms = 2;
+	conf->auth.algorithms[0] = CONF_ALG_SHA256;
+	conf->auth.algorithms[1] = CONF_ALG_MD5;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1272,6 +1406,63 @@ check_cross(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 			}
 		}
 	}
+
+	for (size_t i = 0; i < conf->nzones; i++) {
+		const struct conf_zone *z = &conf->zones[i];
+
+		if (seq_entry_bad(c, "zones", i))
+			continue;
+		/* DESIGN: nothing reaches the PBX unauthenticated */
+		if (z->trust == CONF_TRUST_UNTRUSTED &&
+		    z->auth == CONF_AUTH_NONE)
+			err_at(c, z->at.line, z->at.col, "zones[%zu]: auth: none "
+			    "on the untrusted zone '%s' would let anyone "
+			    "through unauthenticated; set auth: required, or "
+			    "make it a trusted zone with an allow list", i,
+			    z->name);
+		if (z->trust == CONF_TRUST_TRUSTED && z->nallow == 0)
+			err_at(c, z->at.line, z->at.col, "zones[%zu]: the trusted "
+			    "zone '%s' has no allow list; a trusted zone must "
+			    "name the addresses it trusts (e.g. the PBX)", i,
+			    z->name);
+		for (size_t a1 = 0; a1 < z->nmethods; a1++)
+			for (size_t a2 = 0; a2 < a1; a2++)
+				if (z->methods[a1] == z->methods[a2]) {
+					err_at(c, z->at.line, z->at.col,
+					    "zones[%zu].methods: %s is listed "
+					    "twice", i,
+					    conf_method_name(z->methods[a1]));
+					a2 = a1;
+				}
+		for (size_t a1 = 0; a1 < z->rate.nmethods; a1++)
+			for (size_t a2 = 0; a2 < a1; a2++)
+				if (z->rate.methods[a1].method ==
+				    z->rate.methods[a2].method) {
+					err_at(c, z->at.line, z->at.col,
+					    "zones[%zu].rate_limits.methods: %s "
+					    "has two limits", i, conf_method_name(
+					    z->rate.methods[a1].method));
+					a2 = a1;
+				}
+	}
+
+	if (conf->registrar.min_expires_ms > conf->registrar.max_expires_ms ||
+	    conf->registrar.default_expires_ms < conf->registrar.min_expires_ms ||
+	    conf->registrar.default_expires_ms > conf->registrar.max_expires_ms) {
+		n = ylookup(root, "registrar", NULL);
+		err_at(c, n != NULL ? n->line : 1, n != NULL ? n->col : 1,
+		    "registrar: expiry times must satisfy min_expires <= "
+		    "default_expires <= max_expires");
+	}
+	for (size_t i = 0; i < conf->auth.nalgorithms; i++)
+		for (size_t j = 0; j < i; j++)
+			if (conf->auth.algorithms[i] == conf->auth.algorithms[j]) {
+				n = ylookup(root, "auth", "algorithms", NULL);
+				err_at(c, n != NULL ? n->line : 1,
+				    n != NULL ? n->col : 1, "auth.algorithms: "
+				    "%s is listed twice",
+				    conf_algorithm_name(conf->auth.algorithms[i]));
+			}
 
 	if (conf->sip.timers.t2_ms < conf->sip.timers.t1_ms) {
 		conf_duration_fmt(conf->sip.timers.t1_ms, t1, sizeof(t1));

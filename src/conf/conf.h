@@ -35,6 +35,11 @@
 #define CONF_MAX_WORKERS	64
 #define CONF_MAX_LISTEN		64
 #define CONF_MAX_ZONES		32
+#define CONF_MAX_CIDRS		64		/* one allow/deny list */
+#define CONF_MAX_METHODS	16
+#define CONF_MAX_METHOD_LIMITS	16
+#define CONF_MAX_ALGORITHMS	2
+#define CONF_REALM_MAX		63
 #define CONF_VERSION		1
 
 /* Error collection. */
@@ -62,6 +67,72 @@ enum conf_log_level {
 	CONF_LOG_MAX
 };
 
+/* SIP methods a zone accepts (names as on the wire). */
+enum conf_method {
+	CONF_M_REGISTER = 0,
+	CONF_M_INVITE,
+	CONF_M_ACK,
+	CONF_M_BYE,
+	CONF_M_CANCEL,
+	CONF_M_OPTIONS,
+	CONF_M_PRACK,
+	CONF_M_UPDATE,
+	CONF_M_INFO,
+	CONF_M_REFER,
+	CONF_M_NOTIFY,
+	CONF_M_SUBSCRIBE,
+	CONF_M_PUBLISH,
+	CONF_M_MESSAGE,
+	CONF_M_MAX
+};
+
+enum conf_auth_mode {
+	CONF_AUTH_REQUIRED = 0,		/* every request from here is challenged */
+	CONF_AUTH_NONE,			/* trusted peers: no digest */
+	CONF_AUTH_MAX
+};
+
+enum conf_rl_action {
+	CONF_RL_DROP = 0,		/* silently: a flood gets nothing back */
+	CONF_RL_REPLY,			/* 503 + Retry-After */
+	CONF_RL_MAX
+};
+
+enum conf_digest_alg {
+	CONF_ALG_SHA256 = 0,
+	CONF_ALG_MD5,
+	CONF_ALG_MAX
+};
+
+/* A prefix: address with its length; a bare address is /32 or /128. */
+struct conf_cidr {
+	union sw_addr	addr;
+	uint8_t		plen;
+};
+
+/* A token bucket: `rate` events per hour on average, `burst` at once.
+ * Written "20/s", "300/m" or "50/h" in the file. */
+struct conf_bucket {
+	uint32_t	rate;		/* per hour */
+	uint32_t	burst;
+};
+
+struct conf_method_limit {
+	int			method;		/* enum conf_method */
+	struct conf_bucket	b;
+};
+
+struct conf_zone_rate {
+	enum conf_rl_action	action;
+	uint32_t		retry_after_ms;
+	struct conf_bucket	source;		/* unauthenticated, per address */
+	struct conf_bucket	prefix;		/* per /24 or /64 */
+	struct conf_bucket	account;	/* per account, all sources */
+	struct conf_bucket	authenticated;	/* per (source, account) */
+	size_t			nmethods;
+	struct conf_method_limit methods[CONF_MAX_METHOD_LIMITS];
+};
+
 /* Where something was written in the file; 0/0 when not from a file. */
 struct conf_mark {
 	uint32_t	line;
@@ -87,6 +158,14 @@ struct conf_listen {
 struct conf_zone {
 	char		name[CONF_ZONE_NAME_MAX + 1];
 	enum conf_trust	trust;
+	enum conf_auth_mode auth;
+	size_t		nallow;
+	struct conf_cidr allow[CONF_MAX_CIDRS];	/* empty: any source */
+	size_t		ndeny;
+	struct conf_cidr deny[CONF_MAX_CIDRS];
+	size_t		nmethods;
+	int		methods[CONF_MAX_METHODS];	/* enum conf_method */
+	struct conf_zone_rate rate;
 	struct conf_mark at;			/* the list entry */
 	struct conf_mark name_at;		/* its name: value */
 };
@@ -135,6 +214,49 @@ struct conf_store {
 	char		path[CONF_PATH_MAX + 1];	/* relative: under state_dir */
 };
 
+struct conf_auth {
+	char		realm[CONF_REALM_MAX + 1];
+	size_t		nalgorithms;
+	int		algorithms[CONF_MAX_ALGORITHMS];	/* offer order */
+	uint32_t	nonce_ttl_ms;
+	bool		nonce_bind_source;
+};
+
+struct conf_registrar {
+	uint32_t	min_expires_ms;
+	uint32_t	max_expires_ms;
+	uint32_t	default_expires_ms;
+	uint32_t	max_contacts;		/* default per account */
+};
+
+struct conf_bans {
+	bool		enabled;
+	uint32_t	first_ms;
+	uint32_t	factor;
+	uint32_t	max_ms;
+	uint32_t	forget_ms;
+	uint32_t	auth_failures;		/* from one source ... */
+	uint32_t	auth_window_ms;		/* ... within this */
+	uint32_t	rate_strikes;		/* seconds with excess ... */
+	uint32_t	rate_window_ms;		/* ... within this */
+	size_t		nnever;
+	struct conf_cidr never[CONF_MAX_CIDRS];	/* never banned */
+};
+
+struct conf_scanner {
+	bool		enabled;
+	char		signatures[CONF_PATH_MAX + 1];	/* "" = built in */
+	uint32_t	unknown_users;		/* distinct, per source ... */
+	uint32_t	sweep;			/* distinct targets, per source ... */
+	uint32_t	window_ms;		/* ... within this */
+};
+
+struct conf_bruteforce {
+	uint32_t	failures;		/* against one account, all sources */
+	uint32_t	window_ms;
+	uint32_t	lock_ms;
+};
+
 struct sw_conf {
 	uint32_t		version;
 	struct conf_node	node;
@@ -146,6 +268,11 @@ struct sw_conf {
 	struct conf_events	events;
 	struct conf_log		log;
 	struct conf_store	store;
+	struct conf_auth	auth;
+	struct conf_registrar	registrar;
+	struct conf_bans	bans;
+	struct conf_scanner	scanner;
+	struct conf_bruteforce	bruteforce;
 	bool			listen_overridden;	/* by conf_listen_override() */
 };
 
@@ -172,6 +299,8 @@ void	conf_diag_print(FILE *f, const struct conf_diag *diag);
 
 /* Fill every key that has a default; lists stay empty. */
 void	conf_defaults(struct sw_conf *conf);
+/* The defaults of one zone entry (for zones built in code). */
+void	conf_zone_defaults(struct conf_zone *z);
 
 /*
  * Load and check a config from path (at most CONF_MAX_FILE bytes) or
@@ -206,5 +335,11 @@ const char *conf_transport_name(enum conf_transport t);
 const char *conf_trust_name(enum conf_trust t);
 const char *conf_log_level_name(enum conf_log_level l);
 const char *conf_syslog_facility_name(int facility);
+const char *conf_method_name(int method);
+const char *conf_algorithm_name(int alg);
+/* "192.0.2.0/24" */
+const char *conf_cidr_str(const struct conf_cidr *c, char *buf, size_t cap);
+/* Does the prefix contain the address? */
+bool	conf_cidr_match(const struct conf_cidr *c, const union sw_addr *a);
 
 #endif

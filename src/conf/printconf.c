@@ -118,6 +118,29 @@ print_scalar(FILE *f, const struct conf_key *k, const void *base)
 		else
 			print_str(f, buf);
 		break;
+	case CONF_T_CIDR: {
+		char cb[SW_ADDR_STRLEN + 8];
+		const struct conf_cidr *c = (const void *)field;
+
+		conf_cidr_str(c, cb, sizeof(cb));
+		/* IPv6 prefixes hold ':' and need quotes */
+		if (c->addr.sa.sa_family == AF_INET)
+			fputs(cb, f);
+		else
+			print_str(f, cb);
+		break;
+	}
+	case CONF_T_RATE: {
+		uint64_t v = load_uint(field, k->size);
+
+		if (v % 3600 == 0)
+			fprintf(f, "%llu/s", (unsigned long long)(v / 3600));
+		else if (v % 60 == 0)
+			fprintf(f, "%llu/m", (unsigned long long)(v / 60));
+		else
+			fprintf(f, "%llu/h", (unsigned long long)v);
+		break;
+	}
 	default:
 		fputs("?", f);
 		break;

@@ -9,7 +9,9 @@
  * docs/config.md and a unit test.  Checks that involve several keys go
  * in check_cross() in conf.c.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 
 #include "conf/conf.h"
@@ -95,6 +97,54 @@ static const struct conf_enum_val facility_vals[] = {
 	{ NULL, 0, NULL }
 };
 
+static const struct conf_enum_val auth_vals[] = {
+	{ "required", CONF_AUTH_REQUIRED, NULL },
+	{ "none", CONF_AUTH_NONE, NULL },
+	{ NULL, 0, NULL }
+};
+
+static const struct conf_enum_val rl_action_vals[] = {
+	{ "drop", CONF_RL_DROP, NULL },
+	{ "reply", CONF_RL_REPLY, NULL },
+	{ NULL, 0, NULL }
+};
+
+static const struct conf_enum_val method_vals[] = {
+	{ "REGISTER", CONF_M_REGISTER, NULL },
+	{ "INVITE", CONF_M_INVITE, NULL },
+	{ "ACK", CONF_M_ACK, NULL },
+	{ "BYE", CONF_M_BYE, NULL },
+	{ "CANCEL", CONF_M_CANCEL, NULL },
+	{ "OPTIONS", CONF_M_OPTIONS, NULL },
+	{ "PRACK", CONF_M_PRACK, NULL },
+	{ "UPDATE", CONF_M_UPDATE, NULL },
+	{ "INFO", CONF_M_INFO, NULL },
+	{ "REFER", CONF_M_REFER, NULL },
+	{ "NOTIFY", CONF_M_NOTIFY, NULL },
+	{ "SUBSCRIBE", CONF_M_SUBSCRIBE, NULL },
+	{ "PUBLISH", CONF_M_PUBLISH, NULL },
+	{ "MESSAGE", CONF_M_MESSAGE, NULL },
+	{ NULL, 0, NULL }
+};
+
+static const struct conf_enum_val alg_vals[] = {
+	{ "SHA-256", CONF_ALG_SHA256, NULL },
+	{ "MD5", CONF_ALG_MD5, NULL },
+	{ NULL, 0, NULL }
+};
+
+static int
+check_realm(const char *s, char *why, size_t cap)
+{
+	for (const char *p = s; *p != '\0'; p++)
+		if (*p == '"' || *p == '\\') {
+			snprintf(why, cap, "a realm may not contain '\"' or "
+			    "'\\'");
+			return -1;
+		}
+	return 0;
+}
+
 #define FSIZE(st, f)	sizeof(((st *)0)->f)
 #define MS(x)		((uint64_t)(x))
 #define SEC(x)		((uint64_t)(x) * CONF_SEC)
@@ -151,6 +201,79 @@ static const struct conf_key listen_elem = {
 	.mark_off = offsetof(struct conf_listen, at),
 };
 
+static const struct conf_key cidr_elem = {
+	.name = "prefix", .type = CONF_T_CIDR, .off = 0,
+	.size = sizeof(struct conf_cidr),
+};
+
+static const struct conf_key method_elem = {
+	.name = "method", .type = CONF_T_ENUM, .off = 0, .size = sizeof(int),
+	.vals = method_vals,
+};
+
+static const struct conf_key alg_elem = {
+	.name = "algorithm", .type = CONF_T_ENUM, .off = 0, .size = sizeof(int),
+	.vals = alg_vals,
+};
+
+#define K_CIDRS(n, st, f, cnt) \
+	{ .name = (n), .type = CONF_T_SEQ, .off = offsetof(st, f), \
+	  .size = FSIZE(st, f), .min = 0, .max = CONF_MAX_CIDRS, \
+	  .sub = &cidr_elem, .elem_size = sizeof(struct conf_cidr), \
+	  .count_off = offsetof(st, cnt) }
+#define K_RATE(n, st, f, d) \
+	{ .name = (n), .type = CONF_T_RATE, .off = offsetof(st, f), \
+	  .size = FSIZE(st, f), .def = (d) }
+/* One table per bucket so that each has its own defaults. */
+#define BUCKET_KEYS(name, r_, b_) \
+	static const struct conf_key name[] = { \
+		K_RATE("rate", struct conf_bucket, rate, r_), \
+		K_UINT(struct conf_bucket, burst, 1, 1000000, b_), \
+		K_END \
+	}
+
+BUCKET_KEYS(source_bucket_keys, "20/s", "60");
+BUCKET_KEYS(prefix_bucket_keys, "200/s", "600");
+BUCKET_KEYS(account_bucket_keys, "20/s", "60");
+BUCKET_KEYS(authenticated_bucket_keys, "100/s", "400");
+
+static const struct conf_key method_limit_keys[] = {
+	{ .name = "method", .type = CONF_T_ENUM, .flags = CONF_K_REQUIRED,
+	  .off = offsetof(struct conf_method_limit, method),
+	  .size = sizeof(int), .vals = method_vals },
+	{ .name = "rate", .type = CONF_T_RATE, .flags = CONF_K_REQUIRED,
+	  .off = offsetof(struct conf_method_limit, b.rate),
+	  .size = FSIZE(struct conf_method_limit, b.rate) },
+	{ .name = "burst", .type = CONF_T_UINT,
+	  .off = offsetof(struct conf_method_limit, b.burst),
+	  .size = FSIZE(struct conf_method_limit, b.burst), .min = 1,
+	  .max = 1000000, .def = "20" },
+	K_END
+};
+
+static const struct conf_key method_limit_elem = {
+	.name = "methods", .type = CONF_T_MAP, .off = 0,
+	.size = sizeof(struct conf_method_limit), .sub = method_limit_keys,
+};
+
+static const struct conf_key zone_rate_keys[] = {
+	K_ENUM("action", struct conf_zone_rate, action, rl_action_vals, "drop"),
+	K_DUR("retry_after", struct conf_zone_rate, retry_after_ms, SEC(1),
+	    HOUR(1), "30s"),
+	K_MAP("source", struct conf_zone_rate, source, source_bucket_keys),
+	K_MAP("prefix", struct conf_zone_rate, prefix, prefix_bucket_keys),
+	K_MAP("account", struct conf_zone_rate, account, account_bucket_keys),
+	K_MAP("authenticated", struct conf_zone_rate, authenticated,
+	    authenticated_bucket_keys),
+	{ .name = "methods", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_zone_rate, methods),
+	  .size = FSIZE(struct conf_zone_rate, methods), .min = 0,
+	  .max = CONF_MAX_METHOD_LIMITS, .sub = &method_limit_elem,
+	  .elem_size = sizeof(struct conf_method_limit),
+	  .count_off = offsetof(struct conf_zone_rate, nmethods) },
+	K_END
+};
+
 static const struct conf_key zone_keys[] = {
 	{ .name = "name", .type = CONF_T_STR,
 	  .flags = CONF_K_REQUIRED | CONF_K_MARK,
@@ -159,6 +282,16 @@ static const struct conf_key zone_keys[] = {
 	  .min = 1, .max = CONF_ZONE_NAME_MAX, .check = check_zone_name,
 	  .mark_off = offsetof(struct conf_zone, name_at) },
 	K_ENUM("trust", struct conf_zone, trust, trust_vals, "untrusted"),
+	K_ENUM("auth", struct conf_zone, auth, auth_vals, "required"),
+	K_CIDRS("allow", struct conf_zone, allow, nallow),
+	K_CIDRS("deny", struct conf_zone, deny, ndeny),
+	{ .name = "methods", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_zone, methods),
+	  .size = FSIZE(struct conf_zone, methods), .min = 0,
+	  .max = CONF_MAX_METHODS, .sub = &method_elem,
+	  .elem_size = sizeof(int),
+	  .count_off = offsetof(struct conf_zone, nmethods) },
+	K_MAP("rate_limits", struct conf_zone, rate, zone_rate_keys),
 	K_END
 };
 
@@ -224,6 +357,68 @@ static const struct conf_key store_keys[] = {
 	K_END
 };
 
+static const struct conf_key auth_keys[] = {
+	K_STR("realm", struct conf_auth, realm, 1, check_realm, "sipwall"),
+	{ .name = "algorithms", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_auth, algorithms),
+	  .size = FSIZE(struct conf_auth, algorithms), .min = 1,
+	  .max = CONF_MAX_ALGORITHMS, .sub = &alg_elem,
+	  .elem_size = sizeof(int),
+	  .count_off = offsetof(struct conf_auth, nalgorithms) },
+	K_DUR("nonce_ttl", struct conf_auth, nonce_ttl_ms, SEC(10), HOUR(1),
+	    "5m"),
+	K_BOOL("nonce_bind_source", struct conf_auth, nonce_bind_source,
+	    "true"),
+	K_END
+};
+
+static const struct conf_key registrar_keys[] = {
+	K_DUR("min_expires", struct conf_registrar, min_expires_ms, SEC(10),
+	    HOUR(24), "60s"),
+	K_DUR("max_expires", struct conf_registrar, max_expires_ms, SEC(10),
+	    HOUR(24 * 7), "1h"),
+	K_DUR("default_expires", struct conf_registrar, default_expires_ms,
+	    SEC(10), HOUR(24 * 7), "30m"),
+	K_UINT(struct conf_registrar, max_contacts, 1, 32, "5"),
+	K_END
+};
+
+static const struct conf_key bans_keys[] = {
+	K_BOOL("enabled", struct conf_bans, enabled, "true"),
+	K_DUR("first", struct conf_bans, first_ms, SEC(1), HOUR(24), "5m"),
+	K_UINT(struct conf_bans, factor, 1, 16, "4"),
+	K_DUR("max", struct conf_bans, max_ms, MIN(1), HOUR(24 * 30), "24h"),
+	K_DUR("forget", struct conf_bans, forget_ms, MIN(1), HOUR(24 * 30),
+	    "24h"),
+	K_UINT(struct conf_bans, auth_failures, 1, 100000, "10"),
+	K_DUR("auth_window", struct conf_bans, auth_window_ms, SEC(1),
+	    HOUR(24), "5m"),
+	K_UINT(struct conf_bans, rate_strikes, 1, 100000, "5"),
+	K_DUR("rate_window", struct conf_bans, rate_window_ms, SEC(1),
+	    HOUR(24), "1m"),
+	K_CIDRS("never", struct conf_bans, never, nnever),
+	K_END
+};
+
+static const struct conf_key scanner_keys[] = {
+	K_BOOL("enabled", struct conf_scanner, enabled, "true"),
+	K_STR("signatures", struct conf_scanner, signatures, 0, NULL, ""),
+	K_UINT(struct conf_scanner, unknown_users, 1, 100000, "10"),
+	K_UINT(struct conf_scanner, sweep, 1, 100000, "20"),
+	K_DUR("window", struct conf_scanner, window_ms, SEC(1), HOUR(24),
+	    "1m"),
+	K_END
+};
+
+static const struct conf_key bruteforce_keys[] = {
+	K_UINT(struct conf_bruteforce, failures, 1, 1000000, "30"),
+	K_DUR("window", struct conf_bruteforce, window_ms, SEC(10), HOUR(24),
+	    "10m"),
+	K_DUR("lock", struct conf_bruteforce, lock_ms, SEC(10), HOUR(24 * 7),
+	    "30m"),
+	K_END
+};
+
 const struct conf_key conf_schema[] = {
 	{ .name = "version", .type = CONF_T_UINT, .flags = CONF_K_REQUIRED,
 	  .off = offsetof(struct sw_conf, version),
@@ -246,8 +441,62 @@ const struct conf_key conf_schema[] = {
 	K_MAP("events", struct sw_conf, events, events_keys),
 	K_MAP("log", struct sw_conf, log, log_keys),
 	K_MAP("store", struct sw_conf, store, store_keys),
+	K_MAP("auth", struct sw_conf, auth, auth_keys),
+	K_MAP("registrar", struct sw_conf, registrar, registrar_keys),
+	K_MAP("bans", struct sw_conf, bans, bans_keys),
+	K_MAP("scanner", struct sw_conf, scanner, scanner_keys),
+	K_MAP("bruteforce", struct sw_conf, bruteforce, bruteforce_keys),
 	K_END
 };
+
+const char *
+conf_method_name(int method)
+{
+	const char *s = conf_enum_name(method_vals, method);
+
+	return s != NULL ? s : "?";
+}
+
+const char *
+conf_algorithm_name(int alg)
+{
+	const char *s = conf_enum_name(alg_vals, alg);
+
+	return s != NULL ? s : "?";
+}
+
+const char *
+conf_cidr_str(const struct conf_cidr *c, char *buf, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	sw_addr_ip_str(&c->addr, ip, sizeof(ip));
+	snprintf(buf, cap, "%s/%u", ip, c->plen);
+	return buf;
+}
+
+bool
+conf_cidr_match(const struct conf_cidr *c, const union sw_addr *a)
+{
+	const uint8_t *p, *q;
+	unsigned full, rest;
+
+	if (c->addr.sa.sa_family != a->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET6) {
+		p = c->addr.sin6.sin6_addr.s6_addr;
+		q = a->sin6.sin6_addr.s6_addr;
+	} else {
+		p = (const uint8_t *)&c->addr.sin.sin_addr;
+		q = (const uint8_t *)&a->sin.sin_addr;
+	}
+	full = c->plen / 8;
+	rest = c->plen % 8;
+	if (memcmp(p, q, full) != 0)
+		return false;
+	return rest == 0 ||
+	    ((p[full] ^ q[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
 
 const char *
 conf_enum_name(const struct conf_enum_val *vals, int value)

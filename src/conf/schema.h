@@ -27,6 +27,8 @@ enum conf_type {
 	CONF_T_ENUM,		/* int-sized enum, names in vals */
 	CONF_T_DURATION,	/* uint32_t milliseconds; "500ms" "4s" "5m" "1h" */
 	CONF_T_ADDR,		/* union sw_addr, IP literal, port 0 */
+	CONF_T_CIDR,		/* struct conf_cidr, "192.0.2.0/24" */
+	CONF_T_RATE,		/* uint32_t per hour; "20/s" "300/m" "50/h" */
 	CONF_T_MAX
 };
 

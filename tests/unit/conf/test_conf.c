@@ -223,6 +223,7 @@ static const char full_conf[] =
 	"    trust: untrusted\n"
 	"  - name: office\n"
 	"    trust: trusted\n"
+	"    allow: [10.1.0.0/16]\n"
 	"sip:\n"
 	"  limits:\n"
 	"    max_message_size: 65507\n"
@@ -1278,6 +1279,26 @@ test_print(void **state)
 	    "zones:\n"
 	    "  - name: z\n"
 	    "    trust: untrusted\n"
+	    "    auth: required\n"
+	    "    allow: []\n"
+	    "    deny: []\n"
+	    "    methods: []\n"
+	    "    rate_limits:\n"
+	    "      action: drop\n"
+	    "      retry_after: 30s\n"
+	    "      source:\n"
+	    "        rate: 20/s\n"
+	    "        burst: 60\n"
+	    "      prefix:\n"
+	    "        rate: 200/s\n"
+	    "        burst: 600\n"
+	    "      account:\n"
+	    "        rate: 20/s\n"
+	    "        burst: 60\n"
+	    "      authenticated:\n"
+	    "        rate: 100/s\n"
+	    "        burst: 400\n"
+	    "      methods: []\n"
 	    "sip:\n"
 	    "  limits:\n"
 	    "    max_message_size: 16384\n"
@@ -1304,7 +1325,40 @@ test_print(void **state)
 	    "log:\n"
 	    "  level: info\n"
 	    "store:\n"
-	    "  path: sipwall.db\n");
+	    "  path: sipwall.db\n"
+	    "auth:\n"
+	    "  realm: sipwall\n"
+	    "  algorithms:\n"
+	    "    - SHA-256\n"
+	    "    - MD5\n"
+	    "  nonce_ttl: 5m\n"
+	    "  nonce_bind_source: true\n"
+	    "registrar:\n"
+	    "  min_expires: 1m\n"
+	    "  max_expires: 1h\n"
+	    "  default_expires: 30m\n"
+	    "  max_contacts: 5\n"
+	    "bans:\n"
+	    "  enabled: true\n"
+	    "  first: 5m\n"
+	    "  factor: 4\n"
+	    "  max: 24h\n"
+	    "  forget: 24h\n"
+	    "  auth_failures: 10\n"
+	    "  auth_window: 5m\n"
+	    "  rate_strikes: 5\n"
+	    "  rate_window: 1m\n"
+	    "  never: []\n"
+	    "scanner:\n"
+	    "  enabled: true\n"
+	    "  signatures: \"\"\n"
+	    "  unknown_users: 10\n"
+	    "  sweep: 20\n"
+	    "  window: 1m\n"
+	    "bruteforce:\n"
+	    "  failures: 30\n"
+	    "  window: 10m\n"
+	    "  lock: 30m\n");
 	free(p1);
 	conf_free(c);
 
@@ -1358,6 +1412,7 @@ test_print_quoting(void **state)
 			snprintf(c.events.file, sizeof(c.events.file), "%s",
 			    dirs[j]);
 			c.nzones = 1;
+			conf_zone_defaults(&c.zones[0]);
 			snprintf(c.zones[0].name, sizeof(c.zones[0].name), "z");
 			c.nlisten = 1;
 			assert_int_equal(sw_addr_parse("::1", 5060,
@@ -1381,6 +1436,75 @@ test_print_quoting(void **state)
 	assert_non_null(strstr(p, "listen: []\n"));
 	assert_non_null(strstr(p, "zones: []\n"));
 	free(p);
+}
+
+/* Prefixes, rates, method lists and the zone checks of issue 3. */
+static void
+test_zone_policy(void **state)
+{
+	struct sw_conf *c;
+	char a[64];
+
+	(void)state;
+	expect_one("    allow: [192.0.2.1/24]\n",
+	    NAME ":7:13: zones[0].allow[0]: '192.0.2.1/24' has host bits set; "
+	    "did you mean 192.0.2.0/24?");
+	expect_one("    deny: [10.0.0.0/33]\n",
+	    NAME ":7:12: zones[0].deny[0]: '10.0.0.0/33': the prefix length "
+	    "must be 0..32");
+	expect_one("    allow: [pbx.example.com]\n",
+	    NAME ":7:13: zones[0].allow[0]: 'pbx.example.com' is not an IPv4 "
+	    "or IPv6 address or prefix (host names are not allowed)");
+	expect_one("    rate_limits:\n      source: {rate: 0/s}\n",
+	    NAME ":8:22: zones[0].rate_limits.source.rate: '0/s' is out of "
+	    "range (1/h .. 1000000/s)");
+	expect_one("    rate_limits:\n      source: {rate: 20}\n",
+	    NAME ":8:22: zones[0].rate_limits.source.rate: '20' is not a "
+	    "rate; write a count per second, minute or hour, like 20/s, "
+	    "300/m or 50/h");
+	expect_one("    methods: [REGISTER, GET]\n",
+	    NAME ":7:25: zones[0].methods[1]: 'GET' is not one of: REGISTER, "
+	    "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, INFO, REFER, "
+	    "NOTIFY, SUBSCRIBE, PUBLISH, MESSAGE");
+	expect_one("    auth: none\n",
+	    NAME ":6:5: zones[0]: auth: none on the untrusted zone 'z' would "
+	    "let anyone through unauthenticated; set auth: required, or make "
+	    "it a trusted zone with an allow list");
+	expect_one("    trust: trusted\n",
+	    NAME ":6:5: zones[0]: the trusted zone 'z' has no allow list; a "
+	    "trusted zone must name the addresses it trusts (e.g. the PBX)");
+
+	c = must_load(BASE "    trust: trusted\n    auth: none\n"
+	    "    allow: [\"2001:db8::/32\", 192.0.2.7]\n"
+	    "    methods: [INVITE, ACK]\n"
+	    "    rate_limits:\n      source: {rate: 300/m, burst: 7}\n"
+	    "      methods:\n        - {method: OPTIONS, rate: 5/h}\n");
+	assert_int_equal(c->zones[0].nallow, 2);
+	assert_string_equal(conf_cidr_str(&c->zones[0].allow[0], a, sizeof(a)),
+	    "2001:db8::/32");
+	assert_int_equal(c->zones[0].allow[1].plen, 32);
+	assert_int_equal(c->zones[0].nmethods, 2);
+	assert_int_equal(c->zones[0].methods[1], CONF_M_ACK);
+	assert_int_equal(c->zones[0].rate.source.rate, 300 * 60);
+	assert_int_equal(c->zones[0].rate.source.burst, 7);
+	assert_int_equal(c->zones[0].rate.prefix.rate, 200 * 3600);
+	assert_int_equal(c->zones[0].rate.methods[0].b.rate, 5);
+	assert_int_equal(c->zones[0].rate.methods[0].b.burst, 20);
+	{
+		union sw_addr in, out;
+
+		sw_addr_parse("2001:db8:ffff::1", 0, &in);
+		sw_addr_parse("2001:db9::1", 0, &out);
+		assert_true(conf_cidr_match(&c->zones[0].allow[0], &in));
+		assert_false(conf_cidr_match(&c->zones[0].allow[0], &out));
+		assert_false(conf_cidr_match(&c->zones[0].allow[1], &in));
+	}
+	conf_free(c);
+	c = must_load(BASE);
+	assert_int_equal(c->auth.nalgorithms, 2);
+	assert_int_equal(c->auth.algorithms[0], CONF_ALG_SHA256);
+	assert_int_equal(c->zones[0].auth, CONF_AUTH_REQUIRED);
+	conf_free(c);
 }
 
 static void
@@ -1692,6 +1816,7 @@ main(void)
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_print_quoting),
 		cmocka_unit_test(test_duration_fmt),
+		cmocka_unit_test(test_zone_policy),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_schema_tables),
 		cmocka_unit_test(test_override_ok),
