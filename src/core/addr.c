@@ -104,6 +104,33 @@ sw_addr_eq(const union sw_addr *a, const union sw_addr *b)
 	return sw_addr_eq_ip(a, b) && sw_addr_port(a) == sw_addr_port(b);
 }
 
+int
+sw_addr_in_prefix(const union sw_addr *a, const union sw_addr *net,
+    unsigned plen)
+{
+	const uint8_t *p, *q;
+	unsigned full, rest;
+
+	if (a->sa.sa_family != net->sa.sa_family)
+		return 0;
+	if (a->sa.sa_family == AF_INET6) {
+		p = a->sin6.sin6_addr.s6_addr;
+		q = net->sin6.sin6_addr.s6_addr;
+		if (plen > 128)
+			plen = 128;
+	} else {
+		p = (const uint8_t *)&a->sin.sin_addr;
+		q = (const uint8_t *)&net->sin.sin_addr;
+		if (plen > 32)
+			plen = 32;
+	}
+	full = plen / 8;
+	rest = plen % 8;
+	if (memcmp(p, q, full) != 0)
+		return 0;
+	return rest == 0 || ((p[full] ^ q[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
 uint64_t
 sw_addr_hash(const union sw_addr *a, int with_port)
 {

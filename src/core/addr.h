@@ -36,6 +36,9 @@ const char	*sw_addr_str(const union sw_addr *a, char *buf, size_t cap);
 int		 sw_addr_eq(const union sw_addr *a, const union sw_addr *b);
 /* Compare address only. */
 int		 sw_addr_eq_ip(const union sw_addr *a, const union sw_addr *b);
+/* Is a inside the prefix net/plen (same family)? */
+int		 sw_addr_in_prefix(const union sw_addr *a, const union sw_addr *net,
+		    unsigned plen);
 /* Hash of address and port, keyed per process against collision floods. */
 uint64_t	 sw_addr_hash(const union sw_addr *a, int with_port);
 

@@ -19,19 +19,7 @@
 #include "core/timer.h"
 #include "sip/msg.h"
 
-/* Where a message came from, and so where its answer goes. */
-struct sip_dest {
-	union sw_addr	addr;
-	uint32_t	conn_id;	/* stream connection, 0 = none */
-	uint8_t		transport;	/* enum sip_transport */
-	uint8_t		lsn;		/* listener index */
-};
-
-static inline int
-sip_dest_reliable(const struct sip_dest *d)
-{
-	return d->transport != SIP_TP_UDP;
-}
+#include "sip/dest.h"
 
 struct sip_timers {
 	uint32_t	t1;		/* ms, RFC 3261 default 500 */

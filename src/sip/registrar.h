@@ -1,0 +1,72 @@
+/*
+ * REGISTER semantics (RFC 3261 10.3): contact expiry with min/max,
+ * "*" removal, Call-ID/CSeq ordering, a per-account contact limit, and
+ * the 200's list of current bindings.  Authentication and the choice
+ * of AOR happen before; persistence after (the daemon stores the
+ * changes and answers once they are durable).
+ */
+#ifndef SW_SIP_REGISTRAR_H
+#define SW_SIP_REGISTRAR_H
+
+#include "sip/location.h"
+#include "sip/msg.h"
+
+struct reg_policy {
+	uint32_t	min_expires;		/* seconds */
+	uint32_t	max_expires;
+	uint32_t	default_expires;
+	uint32_t	max_contacts;
+};
+
+struct reg_contact {
+	struct slice	uri;
+	uint32_t	expires;		/* seconds, after min/max */
+	struct slice	q;
+	struct slice	instance;
+	uint32_t	reg_id;
+};
+
+/* A REGISTER decoded for the table: no pointers into the table. */
+struct reg_request {
+	int			star;		/* Contact: *, Expires: 0 */
+	size_t			ncontacts;
+	struct reg_contact	c[LOC_MAX_BINDINGS];
+	struct slice		call_id;
+	uint32_t		cseq;
+	struct slice		user_agent;
+	struct sip_dest		flow;
+	int64_t			now;
+	uint32_t		max_contacts;
+};
+
+struct reg_change {
+	uint8_t		del;		/* 1: removed, 0: added or refreshed */
+	struct binding	b;
+};
+
+struct reg_result {
+	unsigned		status;		/* 200, or the failure */
+	const char		*reason;	/* NULL: the standard phrase */
+	uint32_t		min_expires;	/* for 423 */
+	size_t			nchanges;
+	struct reg_change	changes[2 * LOC_MAX_BINDINGS];
+	size_t			nbindings;	/* after the update */
+	struct binding		bindings[LOC_MAX_BINDINGS];
+};
+
+/*
+ * Decode m's contacts and expiry against the policy.  0 ready for
+ * registrar_apply(); -1 when res->status already says why not (400,
+ * 423).
+ */
+int	registrar_prepare(const struct sip_msg *m, const struct sip_limits *lim,
+	    const struct sip_dest *src, const struct reg_policy *p, int64_t now,
+	    struct reg_request *req, struct reg_result *res);
+/* Apply to the table atomically; res tells the outcome and changes. */
+int	registrar_apply(struct loc_table *t, const char *aor,
+	    const struct reg_request *req, struct reg_result *res);
+/* "Contact: <uri>;expires=N\r\n" lines of the current bindings. */
+size_t	registrar_contacts(const struct reg_result *res, int64_t now,
+	    char *buf, size_t cap);
+
+#endif
