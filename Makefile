@@ -8,6 +8,9 @@ CONF      ?= examples/sipwall.yaml
 PYTHON    ?= /usr/bin/python3
 FUZZ_SECS ?= 60
 
+# An undefined-behaviour report fails the test that triggered it.
+export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
+
 .PHONY: all deps build asan run test unit fuzz-smoke integration fuzz bench clean
 
 all: build

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cmd_account.h"
+#include "cli/cmd_ban.h"
 #include "cli/cmd_check.h"
 #include "cli/cmd_parse.h"
 
@@ -17,6 +19,10 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "check", cmd_check, "check [--print] FILE     validate a config file" },
 	{ "parse", cmd_parse, "parse [--stream] FILE|-  parse a SIP message, print JSON" },
+	{ "account", cmd_account, "account [-c FILE] [-D DIR] add|list|show|disable|enable|rotate|delete|audit ...\n"
+	    "                           manage SIP accounts in the store" },
+	{ "ban", cmd_ban, "ban [-c FILE] [-D DIR] list|add|remove ...\n"
+	    "                           list, add and remove bans in the store" },
 };
 
 static void

@@ -1106,8 +1106,10 @@ find_elsewhere(const struct conf_key *keys, const char *s, const char *at,
 			snprintf(buf, cap, "%s", at);
 			return 1;
 		}
-		snprintf(path, sizeof(path), "%s%s%s", at, *at ? "." : "",
-		    k->name);
+		/* a path too long for the buffer cannot be a schema path */
+		if (snprintf(path, sizeof(path), "%s%s%s", at, *at ? "." : "",
+		    k->name) >= (int)sizeof(path))
+			continue;
 		if (k->type == CONF_T_MAP)
 			sub = k->sub;
 		else if (k->type == CONF_T_SEQ && k->sub->type == CONF_T_MAP)

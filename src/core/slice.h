@@ -50,12 +50,19 @@ slice_set(struct slice s)
 	return s.p != NULL;
 }
 
-/* Split off the first n bytes into *ret_head (may be NULL). */
+/*
+ * Split off the first n bytes into *ret_head (may be NULL).  On
+ * failure *ret_head is the empty slice, so callers never read an
+ * unset head.
+ */
 static inline int
 slice_take(struct slice *s, size_t n, struct slice *ret_head)
 {
-	if (n > s->len)
+	if (n > s->len) {
+		if (ret_head != NULL)
+			*ret_head = (struct slice){ 0 };
 		return -SBC_ESHORT;
+	}
 	if (ret_head != NULL)
 		*ret_head = (struct slice){ .p = s->p, .len = n };
 	s->p += n;

@@ -39,7 +39,7 @@ sip_echo_salvage(const uint8_t *buf, size_t len, size_t scan_max,
     struct sip_echo *e)
 {
 	struct slice s = slice_make(buf, len < scan_max ? len : scan_max);
-	struct slice line;
+	struct slice line = { 0 };
 	ssize_t nl;
 	int first = 1;
 

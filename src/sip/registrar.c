@@ -91,7 +91,8 @@ copy_slice(char *dst, size_t cap, struct slice s)
 {
 	size_t n = s.len < cap - 1 ? s.len : cap - 1;
 
-	memcpy(dst, s.p, n);
+	if (n > 0)
+		memcpy(dst, s.p, n);
 	dst[n] = '\0';
 }
 

@@ -59,6 +59,7 @@ zones:
     trust: untrusted
   - name: core
     trust: trusted
+    allow: [127.0.0.0/8]
 sip:
   timers:
     t1: {t1}

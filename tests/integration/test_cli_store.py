@@ -1,0 +1,662 @@
+"""`sipwall account` and `sipwall ban` against a real store file.
+
+Every test gets its own state directory (-D) and runs the built CLI
+(SIPWALL_BUILD names the build directory, default "build").  HA1 values
+are recomputed here with hashlib and compared with what the CLI stored,
+read back with the sqlite3 module; every run is checked for sanitizer
+reports (in an ASan build) and every JSON output must parse.
+"""
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import stat
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import swtest
+
+STRONG = "Vq7-Kd3!mP9xLw2"
+STRONG2 = "Hz4_Rt8#bN6cYe5"
+
+
+def run(*args, input=None, timeout=60):
+    if not os.path.exists(swtest.SIPWALL):
+        pytest.fail(f"sipwall not built at {swtest.SIPWALL}")
+    env = dict(os.environ, **swtest.SANITIZER_ENV)
+    p = subprocess.run([swtest.SIPWALL, *args], input=input,
+                       capture_output=True, text=True, env=env,
+                       timeout=timeout)
+    for mark in swtest.SANITIZER_MARKS:
+        assert mark not in p.stderr, p.stderr
+    assert p.returncode not in (66, 67, 68), p.stderr
+    return p
+
+
+class Store:
+    """The CLI bound to one state directory, and its database."""
+
+    def __init__(self, d):
+        self.dir = str(d)
+        self.path = os.path.join(self.dir, "sipwall.db")
+
+    def account(self, *args, input=None):
+        return run("account", "-D", self.dir, *args, input=input)
+
+    def ban(self, *args, input=None):
+        return run("ban", "-D", self.dir, *args, input=input)
+
+    def rows(self, sql, params=()):
+        with sqlite3.connect(self.path) as db:
+            return db.execute(sql, params).fetchall()
+
+    def execute(self, sql, params=()):
+        db = sqlite3.connect(self.path)
+        try:
+            db.execute(sql, params)
+            db.commit()
+        finally:
+            db.close()
+
+    def account_row(self, user, domain="sipwall"):
+        rows = self.rows("SELECT ha1_md5, ha1_sha256, grp, allow_cidrs, "
+                         "max_contacts, enabled, created, rotated, pw_fp "
+                         "FROM accounts WHERE username = ? AND domain = ?",
+                         (user, domain))
+        assert len(rows) == 1, rows
+        keys = ("ha1_md5", "ha1_sha256", "grp", "allow_cidrs",
+                "max_contacts", "enabled", "created", "rotated", "pw_fp")
+        return dict(zip(keys, rows[0]))
+
+    def add_registration(self, aor, contact, expires):
+        self.execute("INSERT INTO registrations (aor, contact, source, "
+                     "sport, transport, expires, user_agent, updated) "
+                     "VALUES (?, ?, '192.0.2.10', 5060, 'udp', ?, "
+                     "'Yealink', 1)", (aor, contact, expires))
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(tmp_path)
+
+
+def ha1(user, realm, pw):
+    s = f"{user}:{realm}:{pw}".encode()
+    return hashlib.md5(s).hexdigest(), hashlib.sha256(s).hexdigest()
+
+
+def password_of(out):
+    m = re.search(r"^password: (\S+)$", out, re.M)
+    assert m, out
+    return m.group(1)
+
+
+# --- add ------------------------------------------------------------------
+
+
+def test_add_generated_password_gives_the_stored_ha1(store):
+    p = store.account("add", "alice", "--domain", "Example.COM")
+    assert p.returncode == 0, p.stderr
+    assert "account alice@example.com added" in p.stdout
+    pw = password_of(p.stdout)
+    assert len(pw) == 20
+    row = store.account_row("alice", "example.com")
+    # The realm is the lowercase domain.
+    assert (row["ha1_md5"], row["ha1_sha256"]) == ha1("alice", "example.com", pw)
+    assert row["grp"] == "default"
+    assert row["max_contacts"] == 5
+    assert row["enabled"] == 1
+    assert abs(row["created"] - time.time()) < 60
+    assert row["rotated"] == 0
+    assert re.fullmatch(r"[0-9a-f]{64}", row["pw_fp"])
+    # The password itself is nowhere in the store files.
+    for name in os.listdir(store.dir):
+        with open(os.path.join(store.dir, name), "rb") as f:
+            assert pw.encode() not in f.read()
+
+
+def test_add_default_domain_and_json(store):
+    p = store.account("add", "bob", "--json")
+    assert p.returncode == 0, p.stderr
+    j = json.loads(p.stdout)
+    assert j["account"] == "bob@sipwall"
+    assert j["domain"] == "sipwall"
+    row = store.account_row("bob", "sipwall")
+    assert (row["ha1_md5"], row["ha1_sha256"]) == ha1("bob", "sipwall",
+                                                      j["password"])
+
+
+def test_add_password_stdin(store):
+    p = store.account("add", "carol@example.com", "--password-stdin",
+                      input=STRONG + "\r\n")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "account carol@example.com added\n"
+    assert "password" not in p.stdout
+    row = store.account_row("carol", "example.com")
+    assert (row["ha1_md5"], row["ha1_sha256"]) == ha1("carol", "example.com",
+                                                      STRONG)
+    # Only the first line counts.
+    p = store.account("add", "dave", "--password-stdin",
+                      input=STRONG2 + "\nsecond line\n")
+    assert p.returncode == 0, p.stderr
+    row = store.account_row("dave")
+    assert row["ha1_md5"] == ha1("dave", "sipwall", STRONG2)[0]
+
+
+def test_unprinted_password_is_not_committed(store):
+    # stdout closed: the generated password cannot be shown, so neither
+    # add nor rotate may change the store.
+    env = dict(os.environ, **swtest.SANITIZER_ENV)
+    sh = '"$0" account -D "$1" "$2" nobody >&-'
+    p = subprocess.run(["sh", "-c", sh, swtest.SIPWALL, store.dir, "add"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 1
+    assert "account 'nobody@sipwall' not added" in p.stderr
+    assert store.rows("SELECT count(*) FROM accounts") == [(0,)]
+    assert store.account("add", "nobody").returncode == 0
+    before = store.account_row("nobody")
+    p = subprocess.run(["sh", "-c", sh, swtest.SIPWALL, store.dir, "rotate"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 1
+    assert "password of 'nobody@sipwall' not changed" in p.stderr
+    assert store.account_row("nobody") == before
+
+
+def test_store_file_is_private(store):
+    assert store.account("add", "alice").returncode == 0
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+
+
+@pytest.mark.parametrize("pw,reason", [
+    ("password123", "too_short"),
+    ("Password2024!xyz", "common_password"),
+    ("Erin-the-great-7X", "contains_username"),
+    ("aaaaBBBB1234!!xyz", "repeated_character"),
+    ("lowercaseonlylongpassword", "too_few_classes"),
+])
+def test_weak_password_refused(store, pw, reason):
+    p = store.account("add", "erin", "--password-stdin", input=pw + "\n")
+    assert p.returncode == 1
+    assert "weak password refused for 'erin@sipwall'" in p.stderr
+    assert f"({reason})" in p.stderr or "weak password" in p.stderr
+    assert "--allow-weak" in p.stderr
+    # The refused password is never echoed.
+    assert pw not in p.stderr and pw not in p.stdout
+    if os.path.exists(store.path):
+        assert store.rows("SELECT count(*) FROM accounts") == [(0,)]
+
+
+def test_allow_weak_stores_with_warning(store):
+    p = store.account("add", "frank", "--password-stdin", "--allow-weak",
+                      input="password123\n")
+    assert p.returncode == 0, p.stderr
+    assert "warning: weak password stored" in p.stderr
+    row = store.account_row("frank")
+    assert row["ha1_md5"] == ha1("frank", "sipwall", "password123")[0]
+
+
+def test_password_limits(store):
+    p = store.account("add", "gina", "--password-stdin", "--allow-weak",
+                      input="x" * 129 + "\n")
+    assert p.returncode == 1
+    assert "longer than 128 bytes" in p.stderr
+    p = store.account("add", "gina", "--password-stdin", "--allow-weak",
+                      input="\n")
+    assert p.returncode == 1
+    assert "empty password" in p.stderr
+    # Control characters are refused even with --allow-weak.
+    p = store.account("add", "gina", "--password-stdin", "--allow-weak",
+                      input="Abcdefgh\x1b[1mXyz9\n")
+    assert p.returncode == 1
+    assert "control characters" in p.stderr
+    pw = "Kq7-" + "x9Z_" * 31                      # exactly 128 bytes
+    assert len(pw) == 128
+    p = store.account("add", "gina", "--password-stdin", input=pw + "\n")
+    assert p.returncode == 0, p.stderr
+    assert store.account_row("gina")["ha1_md5"] == ha1("gina", "sipwall", pw)[0]
+
+
+def test_reused_password_refused_then_audited(store):
+    assert store.account("add", "h1", "--password-stdin",
+                         input=STRONG + "\n").returncode == 0
+    # Another realm, another user: HA1 differs, the fingerprint does not.
+    p = store.account("add", "h2@other.example", "--password-stdin",
+                      input=STRONG + "\n")
+    assert p.returncode == 1
+    assert "account 'h1@sipwall' has the same password" in p.stderr
+    p = store.account("add", "h2@other.example", "--password-stdin",
+                      "--allow-weak", input=STRONG + "\n")
+    assert p.returncode == 0, p.stderr
+    assert "shares its password with 'h1@sipwall'" in p.stderr
+    a = store.account_row("h1")
+    b = store.account_row("h2", "other.example")
+    assert a["ha1_md5"] != b["ha1_md5"]
+    assert a["pw_fp"] == b["pw_fp"]
+    p = store.account("audit", "--json")
+    assert p.returncode == 1
+    j = json.loads(p.stdout)
+    reuse = [f for f in j["findings"] if f["check"] == "password_reuse"]
+    assert len(reuse) == 1
+    assert reuse[0]["severity"] == "high"
+    assert sorted(reuse[0]["accounts"]) == ["h1@sipwall", "h2@other.example"]
+
+
+def test_add_options(store):
+    p = store.account("add", "ivy", "--allow", "192.0.2.0/24", "--allow",
+                      "2001:DB8::/48", "--allow", "198.51.100.7",
+                      "--allow", "192.0.2.0/24", "--group", "sales",
+                      "--max-contacts", "3")
+    assert p.returncode == 0, p.stderr
+    row = store.account_row("ivy")
+    assert row["allow_cidrs"] == "192.0.2.0/24 2001:db8::/48 198.51.100.7/32"
+    assert row["grp"] == "sales"
+    assert row["max_contacts"] == 3
+    p = store.account("add", "ivy")
+    assert p.returncode == 1
+    assert p.stderr == "sipwall: account 'ivy@sipwall' already exists\n"
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--allow", "192.0.2.1/24"], "invalid --allow '192.0.2.1/24'"),
+    (["--allow", "10.0.0.0/33"], "invalid --allow"),
+    (["--allow", "example.com"], "invalid --allow"),
+    (["--max-contacts", "0"], "invalid --max-contacts"),
+    (["--max-contacts", "1001"], "invalid --max-contacts"),
+    (["--max-contacts", "-1"], "invalid --max-contacts"),
+    (["--group", "no spaces"], "invalid group"),
+    (["--domain", "bad domain"], "invalid domain"),
+])
+def test_add_bad_options(store, args, msg):
+    p = store.account("add", "jack", *args)
+    assert p.returncode == 2
+    assert msg in p.stderr
+    assert "usage: sipwall account" in p.stderr
+    assert not os.path.exists(store.path)
+
+
+# --- list, show -------------------------------------------------------------
+
+
+def test_list_and_show(store):
+    out = store.account("add", "alice", "--domain", "example.com").stdout
+    pw = password_of(out)
+    assert store.account("add", "bob", "--domain", "example.com",
+                         "--allow", "192.0.2.0/24").returncode == 0
+    store.add_registration("alice@example.com", "sip:alice@192.0.2.10",
+                           int(time.time()) + 3600)
+    store.add_registration("alice@example.com", "sip:alice@192.0.2.11",
+                           int(time.time()) - 10)      # expired
+    md5, sha = ha1("alice", "example.com", pw)
+
+    p = store.account("list")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["ACCOUNT", "GROUP", "STATE", "CONTACTS",
+                                "CREATED", "ALLOW"]
+    assert lines[1].split()[:4] == ["alice@example.com", "default",
+                                    "enabled", "1/5"]
+    assert lines[2].split()[-1] == "192.0.2.0/24"
+    p = store.account("list", "--json")
+    j = json.loads(p.stdout)
+    assert [a["account"] for a in j] == ["alice@example.com", "bob@example.com"]
+    assert j[0]["registrations"] == 1
+    assert j[1]["allow"] == ["192.0.2.0/24"]
+
+    p = store.account("show", "alice", "--domain", "example.com")
+    assert p.returncode == 0, p.stderr
+    assert "account:       alice@example.com" in p.stdout
+    assert "sip:alice@192.0.2.10" in p.stdout
+    assert "sip:alice@192.0.2.11" not in p.stdout
+    p = store.account("show", "alice@example.com", "--json")
+    j = json.loads(p.stdout)
+    assert j["state"] == "enabled"
+    assert [c["contact"] for c in j["contacts"]] == ["sip:alice@192.0.2.10"]
+    assert j["contacts"][0]["user_agent"] == "Yealink"
+    # Never an HA1 or a fingerprint in any output.
+    fp = store.account_row("alice", "example.com")["pw_fp"]
+    for args in (["list"], ["list", "--json"], ["show", "alice@example.com"],
+                 ["show", "alice@example.com", "--json"], ["audit"],
+                 ["audit", "--json"]):
+        out = store.account(*args).stdout
+        for secret in (md5, sha, fp, pw):
+            assert secret not in out
+
+
+def test_unknown_account(store):
+    assert store.account("add", "alice").returncode == 0
+    for action in ("show", "disable", "enable", "rotate", "delete"):
+        p = store.account(action, "bob@example.com")
+        assert p.returncode == 1, action
+        assert p.stderr == "sipwall: account 'bob@example.com' not found\n"
+        assert p.stdout == ""
+
+
+def test_empty_list(store):
+    assert store.ban("add", "192.0.2.1").returncode == 0   # creates the store
+    p = store.account("list", "--json")
+    assert p.returncode == 0
+    assert json.loads(p.stdout) == []
+    p = store.account("audit")
+    assert p.returncode == 0
+    assert "audit: 0 accounts, 0 findings" in p.stdout
+
+
+# --- disable, enable, rotate, delete -----------------------------------------
+
+
+def test_disable_enable(store):
+    assert store.account("add", "kim").returncode == 0
+    p = store.account("disable", "kim")
+    assert (p.returncode, p.stdout) == (0, "account kim@sipwall disabled\n")
+    assert store.account_row("kim")["enabled"] == 0
+    assert json.loads(store.account("show", "kim", "--json").stdout)[
+        "state"] == "disabled"
+    p = store.account("enable", "kim@sipwall")
+    assert (p.returncode, p.stdout) == (0, "account kim@sipwall enabled\n")
+    assert store.account_row("kim")["enabled"] == 1
+
+
+def test_rotate(store):
+    old = password_of(store.account("add", "lee").stdout)
+    before = store.account_row("lee")
+    p = store.account("rotate", "lee")
+    assert p.returncode == 0, p.stderr
+    assert "account lee@sipwall rotated" in p.stdout
+    new = password_of(p.stdout)
+    assert new != old
+    row = store.account_row("lee")
+    assert (row["ha1_md5"], row["ha1_sha256"]) == ha1("lee", "sipwall", new)
+    assert row["pw_fp"] != before["pw_fp"]
+    assert abs(row["rotated"] - time.time()) < 60
+    assert row["created"] == before["created"]
+    j = json.loads(store.account("rotate", "lee", "--json").stdout)
+    assert store.account_row("lee")["ha1_sha256"] == ha1("lee", "sipwall",
+                                                         j["password"])[1]
+
+
+def test_delete_removes_registrations(store):
+    assert store.account("add", "max", "--domain", "example.com").returncode == 0
+    assert store.account("add", "ned", "--domain", "example.com").returncode == 0
+    future = int(time.time()) + 600
+    store.add_registration("max@example.com", "sip:max@192.0.2.1", future)
+    store.add_registration("max@example.com", "sip:max@192.0.2.2", future)
+    store.add_registration("ned@example.com", "sip:ned@192.0.2.3", future)
+    p = store.account("delete", "max@example.com")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == ("account max@example.com deleted "
+                        "(2 registrations removed)\n")
+    assert store.rows("SELECT aor FROM registrations") == [("ned@example.com",)]
+    assert store.rows("SELECT username FROM accounts") == [("ned",)]
+
+
+# --- audit ------------------------------------------------------------------
+
+
+def test_audit_findings(store):
+    now = int(time.time())
+    assert store.account("add", "ok", "--allow", "192.0.2.0/24").returncode == 0
+    p = store.account("audit")
+    assert p.returncode == 0, p.stdout
+    assert "audit: 1 account, 0 findings" in p.stdout
+
+    assert store.account("add", "off", "--allow", "10.0.0.0/8").returncode == 0
+    assert store.account("disable", "off").returncode == 0
+    store.add_registration("off@sipwall", "sip:off@192.0.2.9", now + 600)
+    assert store.account("add", "old", "--allow", "10.0.0.0/8").returncode == 0
+    store.execute("UPDATE accounts SET created = ? WHERE username = 'old'",
+                  (now - 400 * 86400,))
+    assert store.account("add", "open").returncode == 0
+    store.execute("UPDATE accounts SET rotated = ? WHERE username = 'open'",
+                  (now - 10 * 86400,))
+
+    p = store.account("audit", "--json")
+    assert p.returncode == 1
+    j = json.loads(p.stdout)
+    assert j["accounts"] == 4
+    got = sorted((f["check"], f["severity"], tuple(f["accounts"]))
+                 for f in j["findings"])
+    assert got == [
+        ("disabled_registered", "medium", ("off@sipwall",)),
+        ("no_source_restriction", "low", ("open@sipwall",)),
+        ("not_rotated", "medium", ("old@sipwall",)),
+    ]
+    assert j["summary"] == {"high": 0, "medium": 2, "low": 1, "info": 0}
+    p = store.account("audit")
+    assert p.returncode == 1
+    assert "off@sipwall is disabled but has 1 active registration" in p.stdout
+    assert re.search(r"old@sipwall: password not changed for 400 days",
+                     p.stdout)
+    # Rotating fixes "not rotated".
+    assert store.account("rotate", "old").returncode == 0
+    checks = [f["check"] for f in
+              json.loads(store.account("audit", "--json").stdout)["findings"]]
+    assert "not_rotated" not in checks
+
+
+# --- arguments and store location -----------------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    [],
+    ["frobnicate"],
+    ["add"],
+    ["add", "a", "b"],
+    ["list", "extra"],
+    ["list", "--domain", "x"],
+    ["show", "alice", "--group", "x"],
+    ["add", "al ice"],
+    ["add", "alice", "--bogus"],
+    ["add", "alice", "--domain"],
+    ["add", "alice@example.com", "--domain", "other.example"],
+    ["disable", "--json", "alice"],
+])
+def test_usage_errors(store, args):
+    p = store.account(*args)
+    assert p.returncode == 2, (args, p.stderr)
+    assert p.stderr.startswith("sipwall account: ")
+    assert "usage: sipwall account" in p.stderr
+    assert p.stdout == ""
+
+
+def test_help():
+    p = run("account", "--help")
+    assert p.returncode == 0
+    assert "usage: sipwall account" in p.stdout
+    p = run("ban", "add", "--help")
+    assert p.returncode == 0
+    assert "usage: sipwall ban" in p.stdout
+    p = run("--help")
+    assert "account" in p.stdout and "ban" in p.stdout
+
+
+def test_options_before_or_after_the_action(store):
+    assert run("account", "add", "opt1", "-D", store.dir).returncode == 0
+    assert run("account", "--dir", store.dir, "add", "opt2").returncode == 0
+    names = [r[0] for r in store.rows("SELECT username FROM accounts "
+                                      "ORDER BY username")]
+    assert names == ["opt1", "opt2"]
+
+
+def test_store_from_config(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    conf = tmp_path / "sipwall.yaml"
+    conf.write_text("version: 1\n"
+                    "node:\n  name: edge-7\n  state_dir: %s\n"
+                    "listen:\n  - address: 127.0.0.1\n    zone: z\n"
+                    "zones:\n  - name: z\n"
+                    "store:\n  path: accounts.db\n" % state)
+    assert run("account", "-c", str(conf), "add", "alice").returncode == 0
+    assert os.path.exists(state / "accounts.db")
+    # The node name is the origin of manual bans.
+    assert run("ban", "-c", str(conf), "add", "192.0.2.1").returncode == 0
+    with sqlite3.connect(state / "accounts.db") as db:
+        assert db.execute("SELECT origin FROM bans").fetchall() == [("edge-7",)]
+    # -D overrides state_dir, store.path stays.
+    other = tmp_path / "other"
+    other.mkdir()
+    assert run("account", "-c", str(conf), "-D", str(other), "add",
+               "bob").returncode == 0
+    assert os.path.exists(other / "accounts.db")
+    # An absolute store.path ignores state_dir.
+    conf.write_text(conf.read_text().replace(
+        "path: accounts.db", "path: %s" % (tmp_path / "abs.db")))
+    assert run("account", "-c", str(conf), "add", "carol").returncode == 0
+    assert os.path.exists(tmp_path / "abs.db")
+    # A broken config is reported with its line and column.
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nnode: [\n")
+    p = run("account", "-c", str(bad), "list")
+    assert p.returncode == 1
+    assert "cannot load config" in p.stderr and "bad.yaml:" in p.stderr
+
+
+def test_missing_store(tmp_path):
+    p = run("account", "-D", str(tmp_path), "list")
+    assert p.returncode == 1
+    assert "no store at '%s/sipwall.db'" % tmp_path in p.stderr
+    assert not os.path.exists(tmp_path / "sipwall.db")
+    p = run("account", "-D", str(tmp_path / "nodir"), "add", "alice")
+    assert p.returncode == 1
+    assert "cannot open store" in p.stderr
+    if not os.path.exists("/etc/sipwall/sipwall.yaml"):
+        p = run("account", "list")
+        assert p.returncode == 1
+        assert "give -c FILE or -D DIR" in p.stderr
+
+
+def test_newer_schema_refused(store):
+    assert store.account("add", "alice").returncode == 0
+    store.execute("PRAGMA user_version = 42")
+    p = store.account("list")
+    assert p.returncode == 1
+    assert "schema version 42 is newer" in p.stderr
+
+
+def test_foreign_database_refused(store):
+    store.execute("CREATE TABLE x (y)")
+    p = store.account("add", "alice")
+    assert p.returncode == 1
+    assert "not a sipwall store" in p.stderr
+
+
+def test_concurrent_cli_writers(store):
+    assert store.account("add", "seed").returncode == 0
+
+    def add(i):
+        return store.account("add", "par%d" % i, "--allow", "10.%d.0.0/16" % i)
+
+    with ThreadPoolExecutor(max_workers=8) as ex:
+        results = list(ex.map(add, range(16)))
+    for p in results:
+        assert p.returncode == 0, p.stderr
+    assert store.rows("SELECT count(*) FROM accounts") == [(17,)]
+
+
+# --- bans ---------------------------------------------------------------------
+
+
+def test_ban_add_list_remove(store):
+    now = int(time.time())
+    p = store.ban("add", "192.0.2.1", "--for", "1h", "--reason",
+                  "brute force from \"hotel\" wifi")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("192.0.2.1 banned until ")
+    assert "(reason manual)" in p.stdout
+    p = store.ban("add", "2001:DB8:0::/48")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "2001:db8::/48 banned until permanent (reason manual)\n"
+    assert store.ban("add", "::ffff:198.51.100.0/120", "--for", "1h30m",
+                     ).returncode == 0
+
+    rows = store.rows('SELECT "key", reason, since, "until", strikes, '
+                      'evidence, origin FROM bans ORDER BY "key"')
+    assert [r[0] for r in rows] == ["192.0.2.1", "198.51.100.0/24",
+                                    "2001:db8::/48"]
+    k, reason, since, until, strikes, evidence, origin = rows[0]
+    assert reason == "manual" and strikes == 1 and origin == "sipwall"
+    assert abs(since - now) < 60 and until == since + 3600
+    ev = json.loads(evidence)
+    assert ev["note"] == "brute force from \"hotel\" wifi"
+    assert ev["by"]
+    assert rows[1][3] == rows[1][2] + 5400
+    assert rows[2][3] == 0
+
+    p = store.ban("list")
+    assert p.returncode == 0
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["KEY", "REASON", "STATE", "SINCE", "UNTIL",
+                                "STRIKES", "ORIGIN"]
+    assert len(lines) == 4
+    assert "permanent" in lines[3]
+    j = json.loads(store.ban("list", "--json").stdout)
+    assert [b["key"] for b in j] == ["192.0.2.1", "198.51.100.0/24",
+                                     "2001:db8::/48"]
+    assert j[0]["evidence"]["note"].startswith("brute force")
+    assert all(b["active"] for b in j)
+
+    # Re-banning replaces, keeping the strike count.
+    store.execute('UPDATE bans SET strikes = 3 WHERE "key" = \'192.0.2.1\'')
+    p = store.ban("add", "192.0.2.1/32")
+    assert p.returncode == 0
+    assert "ban replaced" in p.stdout
+    assert store.rows('SELECT strikes, "until" FROM bans '
+                      'WHERE "key" = \'192.0.2.1\'') == [(3, 0)]
+
+    p = store.ban("remove", "2001:db8:0:0::/48")
+    assert (p.returncode, p.stdout) == (0, "ban on 2001:db8::/48 removed\n")
+    p = store.ban("remove", "2001:db8::/48")
+    assert p.returncode == 1
+    assert p.stderr == "sipwall: no ban on '2001:db8::/48'\n"
+    assert len(json.loads(store.ban("list", "--json").stdout)) == 2
+
+
+def test_ban_list_expired(store):
+    assert store.ban("add", "192.0.2.1").returncode == 0
+    store.execute('INSERT INTO bans ("key", reason, since, "until", strikes) '
+                  "VALUES ('192.0.2.99', 'scanner', 1, 2, 1)")
+    j = json.loads(store.ban("list", "--json").stdout)
+    assert [b["key"] for b in j] == ["192.0.2.1"]
+    j = json.loads(store.ban("list", "--all", "--json").stdout)
+    assert [(b["key"], b["active"]) for b in j] == [("192.0.2.1", True),
+                                                   ("192.0.2.99", False)]
+    assert "expired" in store.ban("list", "--all").stdout
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["add", "192.0.2.1/24"], "invalid address or prefix"),
+    (["add", "300.0.2.1"], "invalid address or prefix"),
+    (["add", "host.example"], "invalid address or prefix"),
+    (["add", "0.0.0.0/0"], "too broad"),
+    (["add", "10.0.0.0/7"], "too broad"),
+    (["add", "2000::/8"], "too broad"),
+    (["add", "192.0.2.1", "--for", "0s"], "invalid --for"),
+    (["add", "192.0.2.1", "--for", "5"], "invalid --for"),
+    (["add", "192.0.2.1", "--for", "5y"], "invalid --for"),
+    (["add", "192.0.2.1", "--for", "99999w"], "invalid --for"),
+    (["add", "192.0.2.1", "--reason", ""], "invalid --reason"),
+    (["add", "192.0.2.1", "--reason", "a\nb"], "invalid --reason"),
+    (["add", "192.0.2.1", "--reason", "x" * 201], "invalid --reason"),
+    (["add"], "takes one ADDR"),
+    (["remove", "a", "b"], "takes one ADDR"),
+    (["list", "--for", "1h"], "does not apply"),
+    (["list", "x"], "takes no arguments"),
+    (["nuke"], "unknown action"),
+    ([], "missing ACTION"),
+])
+def test_ban_usage_errors(store, args, msg):
+    p = store.ban(*args)
+    assert p.returncode == 2, (args, p.stderr)
+    assert msg in p.stderr
+    assert "usage: sipwall ban" in p.stderr
+    assert not os.path.exists(store.path)
+
+
+def test_ban_remove_missing_store(store):
+    p = store.ban("remove", "192.0.2.1")
+    assert p.returncode == 1
+    assert "no store at" in p.stderr
