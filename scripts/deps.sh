@@ -1,5 +1,7 @@
 #!/bin/sh
-# Install the Debian 12 packages sipwall needs to build, run and test.
+# Install the Debian 12 packages sipwall needs to build, run and test;
+# with --bench, also the peers the benchmarks run against (Kamailio,
+# SIPp), which nothing else needs.
 # Idempotent: asks dpkg what is missing and installs only that, so a
 # machine that has everything never touches the network.
 set -eu
@@ -8,9 +10,18 @@ BUILD="meson ninja-build pkg-config gcc clang libclang-rt-14-dev make"
 LIBS="libuv1-dev libssl-dev libyaml-dev libjansson-dev libsqlite3-dev"
 TEST="libcmocka-dev python3 python3-pytest sip-tester sipsak valgrind"
 BENCH="libosip2-dev"
+# Benchmark peers (bench/register): only with --bench.
+PEERS="kamailio kamailio-sqlite-modules kamailio-extra-modules sip-tester sqlite3"
+
+want="$BUILD $LIBS $TEST $BENCH"
+case "${1:-}" in
+--bench)	want="$want $PEERS" ;;
+"")		;;
+*)		echo "usage: scripts/deps.sh [--bench]" >&2; exit 2 ;;
+esac
 
 missing=""
-for p in $BUILD $LIBS $TEST $BENCH; do
+for p in $want; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$status" in
 	*"install ok installed"*) ;;

@@ -175,32 +175,92 @@ add_allow(struct opts *o, const char *cidr)
 	return 0;
 }
 
-/* Split USER[@DOMAIN], apply --domain and the default, validate. */
-static int
-parse_user(struct opts *o, const char *arg)
+/*
+ * s[0..len) for a message: at most 64 bytes, anything but printable
+ * ASCII shown as '?', "..." when cut.  Returns buf.
+ */
+static const char *
+printable(const char *s, size_t len, char buf[72])
 {
-	const char *at = strchr(arg, '@'), *domain = o->domain;
-	size_t ulen = at != NULL ? (size_t)(at - arg) : strlen(arg);
+	size_t i, n = len > 64 ? 64 : len;
+
+	for (i = 0; i < n; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (n < len) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * Split USER[@DOMAIN] (arg[0..len)), apply domain (--domain or an
+ * import line's third field; NULL: none) and the default, validate, and
+ * write the parts to ret_user and ret_dom (lowercase).  Shared by the
+ * USER argument and `import` lines.  Returns 0, or -1 with what is
+ * wrong, naming the value, in reterr[0..cap).
+ */
+static int
+account_name(const char *arg, size_t len, const char *domain,
+    char ret_user[STORE_USERNAME_MAX + 1], char ret_dom[STORE_DOMAIN_MAX + 1],
+    char *reterr, size_t cap)
+{
+	const char *at = memchr(arg, '@', len);
+	size_t ulen = at != NULL ? (size_t)(at - arg) : len;
+	char dom[STORE_DOMAIN_MAX + 2], pa[72], pb[72];
 
 	if (at != NULL) {
-		if (domain != NULL && strcasecmp(domain, at + 1) != 0)
-			return bad_usage("'%s' and --domain %s disagree", arg,
-			    domain);
-		domain = at + 1;
+		size_t dlen = len - ulen - 1;
+
+		if (dlen == 0 || dlen >= sizeof(dom) ||
+		    memchr(at + 1, '\0', dlen) != NULL) {
+			snprintf(reterr, cap, "invalid domain '%s': a host "
+			    "name or IP address", printable(at + 1, dlen, pa));
+			return -1;
+		}
+		memcpy(dom, at + 1, dlen);
+		dom[dlen] = '\0';
+		if (domain != NULL && strcasecmp(domain, dom) != 0) {
+			snprintf(reterr, cap, "'%s' and domain '%s' disagree",
+			    printable(arg, len, pa),
+			    printable(domain, strlen(domain), pb));
+			return -1;
+		}
+		domain = dom;
 	}
 	if (domain == NULL)
 		domain = ACCOUNT_DEFAULT_DOMAIN;
-	if (ulen == 0 || ulen > STORE_USERNAME_MAX)
-		return bad_usage("invalid username: 1 to %d characters",
-		    STORE_USERNAME_MAX);
-	memcpy(o->user, arg, ulen);
-	o->user[ulen] = '\0';
-	if (!store_username_valid(o->user))
-		return bad_usage("invalid username '%.*s': use letters, digits "
-		    "and -_.!~*'()&=+$,;?/", (int)ulen, arg);
-	if (store_domain_canon(domain, o->dom, sizeof(o->dom)) < 0)
-		return bad_usage("invalid domain '%s': a host name or IP "
-		    "address", domain);
+	if (ulen == 0 || ulen > STORE_USERNAME_MAX) {
+		snprintf(reterr, cap, "invalid username '%s': 1 to %d "
+		    "characters", printable(arg, ulen, pa), STORE_USERNAME_MAX);
+		return -1;
+	}
+	memcpy(ret_user, arg, ulen);
+	ret_user[ulen] = '\0';
+	if (memchr(arg, '\0', ulen) != NULL ||
+	    !store_username_valid(ret_user)) {
+		snprintf(reterr, cap, "invalid username '%s': use letters, "
+		    "digits and -_.!~*'()&=+$,;?/", printable(arg, ulen, pa));
+		return -1;
+	}
+	if (store_domain_canon(domain, ret_dom, STORE_DOMAIN_MAX + 1) < 0) {
+		snprintf(reterr, cap, "invalid domain '%s': a host name or IP "
+		    "address", printable(domain, strlen(domain), pa));
+		return -1;
+	}
+	return 0;
+}
+
+/* The USER argument: account_name() into o, or usage. */
+static int
+parse_user(struct opts *o, const char *arg)
+{
+	char why[256];
+
+	if (account_name(arg, strlen(arg), o->domain, o->user, o->dom, why,
+	    sizeof(why)) < 0)
+		return bad_usage("%s", why);
 	snprintf(o->aor, sizeof(o->aor), "%s@%s", o->user, o->dom);
 	return 0;
 }
@@ -432,28 +492,89 @@ print_secret(const struct opts *o, const char *what, const char *pw)
 	return r;
 }
 
-/* HA1 values and fingerprint of pw for the account in o. */
+/*
+ * HA1 values and keyed fingerprint of pw[0..len) for user@dom: what
+ * `add`, `rotate` and `import` store.  Returns 0, or -1 with the reason
+ * in reterr[0..cap) (ha1 and fp are then wiped).
+ */
 static int
-hash_password(struct store *st, const struct opts *o, const char *pw,
-    size_t len, struct ha1_set *ha1, char fp[STORE_PWFP_LEN + 1])
+hash_password(struct store *st, const char *user, const char *dom,
+    const char *pw, size_t len, struct ha1_set *ha1,
+    char fp[STORE_PWFP_LEN + 1], char *reterr, size_t cap)
 {
 	int r;
 
-	r = creds_ha1_all(slice_cstr(o->user), slice_cstr(o->dom),
+	r = creds_ha1_all(slice_cstr(user), slice_cstr(dom),
 	    slice_make(pw, len), ha1);
 	if (r < 0) {
-		fprintf(stderr, "sipwall: cannot compute HA1 for '%s': %s\n",
-		    o->aor, r == -EINVAL ? "username or domain (realm) too "
-		    "long" : strerror(-r));
-		return 1;
+		snprintf(reterr, cap, "cannot compute HA1 for '%s@%s': %s",
+		    user, dom, r == -EINVAL ? "username or domain (realm) "
+		    "too long" : strerror(-r));
+		return -1;
 	}
 	if ((r = store_pw_fingerprint(st, pw, len, fp)) < 0) {
 		explicit_bzero(ha1, sizeof(*ha1));
-		fprintf(stderr, "sipwall: cannot fingerprint the password: %s\n",
+		explicit_bzero(fp, STORE_PWFP_LEN + 1);
+		snprintf(reterr, cap, "cannot fingerprint the password: %s",
 		    store_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* hash_password() for the account in o; errors printed. 0 or 1. */
+static int
+hash_password_opts(struct store *st, const struct opts *o, const char *pw,
+    size_t len, struct ha1_set *ha1, char fp[STORE_PWFP_LEN + 1])
+{
+	char why[512];
+
+	if (hash_password(st, o->user, o->dom, pw, len, ha1, fp, why,
+	    sizeof(why)) < 0) {
+		fprintf(stderr, "sipwall: %s\n", why);
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * The strength verdict on a password the operator chose: CREDS_OK, or
+ * the reason.  *ret_refuse says whether to refuse it: always for
+ * control characters, invalid UTF-8 and over-long passwords, for the
+ * other reasons unless allow_weak.
+ */
+static enum creds_reason
+password_verdict(const char *user, const char *dom, const char *pw,
+    size_t len, bool allow_weak, bool *ret_refuse)
+{
+	enum creds_reason why;
+
+	why = creds_check_password(slice_cstr(user), slice_cstr(dom),
+	    slice_make(pw, len));
+	*ret_refuse = why == CREDS_E_CHARSET || why == CREDS_E_LONG ||
+	    (why != CREDS_OK && !allow_weak);
+	return why;
+}
+
+/* A new account row from the options in o (the fields of `add`). */
+static void
+account_fill(struct store_account *a, const struct opts *o, const char *user,
+    const char *dom, const struct ha1_set *ha1,
+    const char fp[STORE_PWFP_LEN + 1], int64_t now)
+{
+	memset(a, 0, sizeof(*a));
+	snprintf(a->username, sizeof(a->username), "%s", user);
+	snprintf(a->domain, sizeof(a->domain), "%s", dom);
+	memcpy(a->ha1_md5, ha1->md5, sizeof(a->ha1_md5));
+	memcpy(a->ha1_sha256, ha1->sha256, sizeof(a->ha1_sha256));
+	memcpy(a->pw_fp, fp, sizeof(a->pw_fp));
+	snprintf(a->grp, sizeof(a->grp), "%s", o->group != NULL ? o->group :
+	    STORE_DEFAULT_GROUP);
+	snprintf(a->allow_cidrs, sizeof(a->allow_cidrs), "%s", o->allow);
+	a->max_contacts = o->max_contacts != 0 ? o->max_contacts :
+	    STORE_DEFAULT_MAX_CONTACTS;
+	a->enabled = true;
+	a->created = now;
 }
 
 /* --- actions -------------------------------------------------------------------- */
@@ -482,21 +603,22 @@ act_add(struct opts *o)
 	struct reuse ru = { 0 };
 	struct ha1_set ha1;
 	enum creds_reason why = CREDS_OK;
+	bool refuse;
 	ssize_t len;
 	int r, rc = 1;
 
 	if (o->pw_stdin) {
 		if ((len = read_password(pw, sizeof(pw))) < 0)
 			goto out;
-		why = creds_check_password(slice_cstr(o->user),
-		    slice_cstr(o->dom), slice_make(pw, (size_t)len));
+		why = password_verdict(o->user, o->dom, pw, (size_t)len,
+		    o->allow_weak, &refuse);
 		/* Unusable, whatever --allow-weak says. */
 		if (why == CREDS_E_CHARSET || why == CREDS_E_LONG) {
 			fprintf(stderr, "sipwall: password refused: it %s\n",
 			    creds_reason_text(why));
 			goto out;
 		}
-		if (why != CREDS_OK && !o->allow_weak) {
+		if (refuse) {
 			fprintf(stderr, "sipwall: weak password refused for "
 			    "'%s': it %s (%s); use --allow-weak to store it "
 			    "anyway\n", o->aor, creds_reason_text(why),
@@ -524,7 +646,7 @@ act_add(struct opts *o)
 		store_failed("look up", o, r);
 		goto out;
 	}
-	if (hash_password(cs.st, o, pw, (size_t)len, &ha1, fp) != 0)
+	if (hash_password_opts(cs.st, o, pw, (size_t)len, &ha1, fp) != 0)
 		goto out;
 	ru.fp = fp;
 	if ((r = store_account_list(cs.st, find_reuse, &ru)) < 0) {
@@ -546,19 +668,7 @@ act_add(struct opts *o)
 		    "'%s' (--allow-weak): it %s\n", o->aor,
 		    creds_reason_text(why));
 
-	memset(&a, 0, sizeof(a));
-	snprintf(a.username, sizeof(a.username), "%s", o->user);
-	snprintf(a.domain, sizeof(a.domain), "%s", o->dom);
-	memcpy(a.ha1_md5, ha1.md5, sizeof(a.ha1_md5));
-	memcpy(a.ha1_sha256, ha1.sha256, sizeof(a.ha1_sha256));
-	memcpy(a.pw_fp, fp, sizeof(a.pw_fp));
-	snprintf(a.grp, sizeof(a.grp), "%s", o->group != NULL ? o->group :
-	    STORE_DEFAULT_GROUP);
-	snprintf(a.allow_cidrs, sizeof(a.allow_cidrs), "%s", o->allow);
-	a.max_contacts = o->max_contacts != 0 ? o->max_contacts :
-	    STORE_DEFAULT_MAX_CONTACTS;
-	a.enabled = true;
-	a.created = (int64_t)time(NULL);
+	account_fill(&a, o, o->user, o->dom, &ha1, fp, (int64_t)time(NULL));
 	/*
 	 * Commit only once a generated password has been written out: an
 	 * account whose password nobody saw is useless.
@@ -878,7 +988,7 @@ act_rotate(struct opts *o)
 		    strerror(-r));
 		goto out;
 	}
-	if (hash_password(cs.st, o, pw, (size_t)r, &ha1, fp) != 0)
+	if (hash_password_opts(cs.st, o, pw, (size_t)r, &ha1, fp) != 0)
 		goto out;
 	/* As for add: the old password stays until the new one is out. */
 	if ((r = store_begin(cs.st)) == 0 &&

@@ -65,8 +65,11 @@ slice_take(struct slice *s, size_t n, struct slice *ret_head)
 	}
 	if (ret_head != NULL)
 		*ret_head = (struct slice){ .p = s->p, .len = n };
-	s->p += n;
-	s->len -= n;
+	/* an empty slice may have p == NULL: no arithmetic on it */
+	if (n > 0) {
+		s->p += n;
+		s->len -= n;
+	}
 	return 0;
 }
 
@@ -100,7 +103,7 @@ slice_sub(struct slice s, size_t off, size_t n)
 		off = s.len;
 	if (n > s.len - off)
 		n = s.len - off;
-	return (struct slice){ .p = s.p + off, .len = n };
+	return (struct slice){ .p = off > 0 ? s.p + off : s.p, .len = n };
 }
 
 /* Offset of the first c in s, or -1. */
@@ -125,8 +128,11 @@ slice_span(struct slice *s, unsigned cls)
 	while (n < s->len && ctype_is(s->p[n], cls))
 		n++;
 	r = (struct slice){ .p = s->p, .len = n };
-	s->p += n;
-	s->len -= n;
+	/* an empty slice may have p == NULL: no arithmetic on it */
+	if (n > 0) {
+		s->p += n;
+		s->len -= n;
+	}
 	return r;
 }
 
@@ -142,8 +148,11 @@ slice_skip_lws(struct slice *s)
 
 	while (n < s->len && ctype_is(s->p[n], CT_LWS))
 		n++;
-	s->p += n;
-	s->len -= n;
+	/* an empty slice may have p == NULL: no arithmetic on it */
+	if (n > 0) {
+		s->p += n;
+		s->len -= n;
+	}
 	return n;
 }
 

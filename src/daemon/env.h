@@ -6,15 +6,79 @@
 #ifndef SW_DAEMON_ENV_H
 #define SW_DAEMON_ENV_H
 
+#include "auth/account.h"
+#include "auth/digest.h"
+#include "auth/nonce.h"
 #include "conf/conf.h"
 #include "obs/evlog.h"
+#include "policy/ratelimit.h"
 #include "sip/limits.h"
+#include "sip/location.h"
+#include "sip/registrar.h"
 #include "sip/transport.h"
 #include "sip/txn.h"
 
 #define SW_LSN_NAME_MAX	80
 
 struct worker;
+struct store;
+struct store_writer;
+struct replay;
+struct ban_table;
+struct bf_table;
+struct scan_db;
+struct scan_bh;
+struct trust_table;
+struct acl;
+
+/* A zone as the message path needs it, built once from the config. */
+struct zone_rt {
+	int		 trusted;
+	int		 auth;			/* digest required */
+	struct acl	*acl;			/* NULL: no allow/deny lists */
+	uint32_t	 methods;		/* bit per enum sip_method; 0: all */
+	int		 reply;			/* excess: 503 (else drop) */
+	uint32_t	 retry_after_s;
+	struct rl_rate	 src, prefix, account, authed;
+	size_t		 nmlim;
+	struct {
+		uint8_t		method;		/* enum sip_method */
+		struct rl_rate	r;
+	} mlim[CONF_MAX_METHOD_LIMITS];
+};
+
+/*
+ * Who may talk to us and what they have earned (issue 3: AUTH1-4,
+ * PROT1-5): tables shared by every worker, each locking itself in
+ * stripes; built by state.c before the workers start.
+ */
+struct sw_sec {
+	struct acct_table	*accts;
+	struct loc_table	*loc;
+	struct store		*st;		/* main thread's connection */
+	struct store_writer	*wr;		/* all writes from workers */
+	struct nonce_ctx	 nonce;
+	struct replay		*replay;
+	uint8_t			 fake_key[DIGEST_FAKE_KEY_LEN];
+	struct digest_verifier	 dv;
+	unsigned		 algs;		/* DIGEST_ALG_BIT set */
+	size_t			 nalgs;
+	enum digest_alg		 alg_order[CONF_MAX_ALGORITHMS];
+	struct slice		 realm;		/* into conf */
+	struct ban_table	*bans;
+	struct acl		*never;		/* never banned */
+	struct rl_table		*rl;
+	struct rl_rate		 rate_strike;	/* seconds with excess */
+	struct rl_rate		 auth_strike;	/* failed authentications */
+	struct bf_table		*bf;
+	struct scan_db		*sigs;		/* built in */
+	struct scan_db		*sigs_extra;	/* scanner.signatures */
+	struct scan_bh		*bh;
+	struct trust_table	*trust;
+	struct reg_policy	 regp;
+	struct zone_rt		 zones[CONF_MAX_ZONES];
+	uint64_t		 gen[2];	/* store_gen: accounts, bans */
+};
 
 struct sw_env {
 	struct sw_conf		*conf;
@@ -26,6 +90,7 @@ struct sw_env {
 	unsigned		 nworkers;
 	struct worker		**workers;
 	size_t			 max_txns;	/* per worker */
+	struct sw_sec		 sec;
 };
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "daemon/state.h"
 #include "daemon/worker.h"
 
 #define SIPWALLD_DEFAULT_CONF	"/etc/sipwall/sipwall.yaml"
@@ -188,6 +189,8 @@ main(int argc, char **argv)
 	if ((r = connlimit_new(env.conf->sip.tcp.max_connections_per_source,
 	    env.conf->sip.tcp.max_connections, &env.cl)) < 0)
 		fatalx("connection table: %s", strerror(-r));
+	if ((r = state_open(&env)) < 0)
+		fatalx("cannot start: %s", strerror(-r));
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	env.nworkers = env.conf->node.workers ? env.conf->node.workers :
@@ -210,6 +213,7 @@ main(int argc, char **argv)
 			for (unsigned j = 0; j < i; j++)
 				worker_free(env.workers[j]);
 			free(env.workers);
+			state_close(&env);
 			evlog_close(env.ev);
 			connlimit_free(env.cl);
 			conf_free(env.conf);
@@ -226,8 +230,14 @@ main(int argc, char **argv)
 			fatalx("worker thread: %s", strerror(-r));
 
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
+		/* the main thread's other job: housekeeping once a second */
+		struct timespec tick = { .tv_sec = 1 };
+
+		if ((sig = sigtimedwait(&sigs, NULL, &tick)) < 0) {
+			if (errno == EAGAIN)
+				state_tick(&env);
 			continue;
+		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reopening the event log");
 			evlog_reopen(env.ev);
@@ -243,6 +253,7 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < env.nworkers; i++)
 		worker_free(env.workers[i]);
 	free(env.workers);
+	state_close(&env);
 	evlog_close(env.ev);
 	connlimit_free(env.cl);
 	conf_free(env.conf);

@@ -11,6 +11,9 @@
 
 #include "core/log.h"
 #include "sip/hdr.h"
+#include "daemon/authn.h"
+#include "daemon/guard.h"
+#include "daemon/register.h"
 #include "daemon/worker.h"
 
 #define UAS_ALLOW	"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n"
@@ -37,8 +40,8 @@ uas_reply_stateless(struct worker *w, const struct sip_echo *e,
 		w->st.replied++;
 }
 
-static int
-reply(struct worker *w, struct txn *t, const struct sip_msg *m,
+int
+uas_reply(struct worker *w, struct txn *t, const struct sip_msg *m,
     const struct sip_dest *src, unsigned status, const char *reason,
     const char *extra)
 {
@@ -57,6 +60,22 @@ reply(struct worker *w, struct txn *t, const struct sip_msg *m,
 	if ((n = sip_resp_build(&w->echo, &o, w->out, sizeof(w->out))) < 0)
 		return (int)n;
 	return txn_server_reply(w->txl, t, status, w->out, (size_t)n);
+}
+
+void
+uas_reply_limit(struct worker *w, struct txn *t, const struct sip_msg *m,
+    const struct sip_dest *src)
+{
+	char extra[40];
+
+	snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
+	    guard_zone(w, src)->retry_after_s);
+	if (t != NULL)
+		uas_reply(w, t, m, src, 503, NULL, extra);
+	else {
+		sip_echo_from_msg(m, &w->echo);
+		uas_reply_stateless(w, &w->echo, src, 503, NULL, extra);
+	}
 }
 
 /* Is the Request-URI one of our own addresses? */
@@ -154,12 +173,12 @@ cancel(struct worker *w, struct txn *t, const struct sip_msg *m,
 	struct txn *inv = txn_server_find_invite(w->txl, m);
 
 	if (inv == NULL) {
-		reply(w, t, m, src, 481, NULL, NULL);
+		uas_reply(w, t, m, src, 481, NULL, NULL);
 		return;
 	}
 	/* 9.2: the CANCEL itself is always answered 200 when it matched;
 	 * the INVITE ends with 487 if it had no final response yet. */
-	reply(w, t, m, src, 200, NULL, NULL);
+	uas_reply(w, t, m, src, 200, NULL, NULL);
 	if (txn_state(inv) == TXN_S_PROCEEDING) {
 		struct sip_msg im;
 		struct sip_perr err;
@@ -170,17 +189,33 @@ cancel(struct worker *w, struct txn *t, const struct sip_msg *m,
 		if (req != NULL && sip_msg_parse(req, len, &w->env->lim,
 		    sip_dest_reliable(txn_dest(inv)) ? SIP_PARSE_STREAM : 0,
 		    &im, w->hdrs2, SIP_MAX_HDRS, &err) > 0)
-			reply(w, inv, &im, txn_dest(inv), 487, NULL, NULL);
+			uas_reply(w, inv, &im, txn_dest(inv), 487, NULL, NULL);
 	}
+}
+
+/* "Allow: ...\r\n" listing what the zone accepts. */
+static void
+zone_allow(const struct zone_rt *z, char *buf, size_t cap)
+{
+	size_t n = (size_t)snprintf(buf, cap, "Allow: ");
+
+	for (int i = SIP_M_OTHER + 1; i < SIP_M__MAX && n < cap; i++)
+		if (z->methods & (1u << i))
+			n += (size_t)snprintf(buf + n, cap - n, "%s%s",
+			    n > 7 ? ", " : "", sip_method_name((enum sip_method)i));
+	if (n < cap)
+		snprintf(buf + n, cap - n, "\r\n");
 }
 
 void
 uas_request(struct worker *w, const struct sip_msg *m,
     const struct sip_dest *src)
 {
+	const struct zone_rt *z;
+	struct account_info acct;
 	char ext[512];
 	struct txn *t;
-	int r;
+	int r, authed = 0;
 
 	if ((r = txn_server_new(w->txl, m, src, &t)) < 0) {
 		/* PROT6: a full table sheds new work, it never grows */
@@ -192,50 +227,71 @@ uas_request(struct worker *w, const struct sip_msg *m,
 		    "transaction table full");
 		return;
 	}
-	if (m->method == SIP_M_INVITE)
-		reply(w, t, m, src, 100, NULL, NULL);
 	if (m->method == SIP_M_CANCEL) {
+		/* 22.1: CANCEL cannot be challenged; it only matches an
+		 * INVITE this source already got through with */
 		cancel(w, t, m, src);
 		return;
 	}
+	z = guard_zone(w, src);
+	if (z->methods != 0 && !(z->methods & (1u << m->method))) {
+		zone_allow(z, ext, sizeof(ext));
+		uas_reply(w, t, m, src, 405, NULL, ext);
+		event_decision(w, SECEV_ACL_METHOD_DENIED, m, src, 405,
+		    "method not accepted in this zone");
+		return;
+	}
+	if (z->auth) {
+		if (!authn_request(w, t, m, src, &acct))
+			return;
+		authed = 1;
+	}
+	if (m->method == SIP_M_INVITE)
+		uas_reply(w, t, m, src, 100, NULL, NULL);
 	if (m->method != SIP_M_OPTIONS && (m->flags & SIP_MSG_HAS_MF) &&
 	    m->max_forwards == 0) {
-		reply(w, t, m, src, 483, NULL, NULL);
+		uas_reply(w, t, m, src, 483, NULL, NULL);
 		event_decision(w, SECEV_SIP_LOOP, m, src, 483,
 		    "Max-Forwards exhausted");
 		return;
 	}
 	if (unsupported_ext(m, ext, sizeof(ext))) {
-		reply(w, t, m, src, 420, NULL, ext);
+		uas_reply(w, t, m, src, 420, NULL, ext);
 		event_decision(w, SECEV_SIP_UNSUPPORTED, m, src, 420,
 		    "unsupported extension");
 		return;
 	}
 	if (m->to.has_tag) {
 		/* no dialogs are held yet, so none can match */
-		reply(w, t, m, src, 481, NULL, NULL);
+		uas_reply(w, t, m, src, 481, NULL, NULL);
 		return;
 	}
 	switch ((enum sip_method)m->method) {
 	case SIP_M_OPTIONS:
 		if (ruri_is_local(w, m)) {
-			reply(w, t, m, src, 200, NULL, UAS_ALLOW
+			uas_reply(w, t, m, src, 200, NULL, UAS_ALLOW
 			    "Accept: application/sdp\r\n");
 			return;
 		}
-		reply(w, t, m, src, 404, NULL, NULL);
+		uas_reply(w, t, m, src, 404, NULL, NULL);
 		return;
 	case SIP_M_REGISTER:
-		reply(w, t, m, src, 403, NULL, NULL);
+		if (authed) {
+			reg_request(w, t, m, src, &acct);
+			return;
+		}
+		/* a zone without authentication has no accounts to bind */
+		uas_reply(w, t, m, src, 403, "Registration Needs Authentication",
+		    NULL);
 		event_decision(w, SECEV_SIP_POLICY, m, src, 403,
-		    "registrar not enabled");
+		    "registration in a zone without authentication");
 		return;
 	case SIP_M_INVITE:
 	case SIP_M_MESSAGE:
 	case SIP_M_SUBSCRIBE:
 	case SIP_M_PUBLISH:
 	case SIP_M_REFER:
-		reply(w, t, m, src, 404, NULL, NULL);
+		uas_reply(w, t, m, src, 404, NULL, NULL);
 		event_decision(w, SECEV_ROUTE_FAILED, m, src, 404, "no route");
 		return;
 	case SIP_M_BYE:
@@ -244,10 +300,10 @@ uas_request(struct worker *w, const struct sip_msg *m,
 	case SIP_M_INFO:
 	case SIP_M_NOTIFY:
 		/* only meaningful inside a dialog */
-		reply(w, t, m, src, 481, NULL, NULL);
+		uas_reply(w, t, m, src, 481, NULL, NULL);
 		return;
 	default:
-		reply(w, t, m, src, 501, NULL, UAS_ALLOW);
+		uas_reply(w, t, m, src, 501, NULL, UAS_ALLOW);
 		event_decision(w, SECEV_SIP_UNSUPPORTED, m, src, 501,
 		    "unknown method");
 		return;

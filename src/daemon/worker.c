@@ -11,6 +11,8 @@
 
 #include "core/log.h"
 #include "sip/parse.h"
+#include "daemon/guard.h"
+#include "daemon/register.h"
 #include "daemon/worker.h"
 
 static struct log_ratelimit rl_send = LOG_RATELIMIT_INIT(5);
@@ -97,19 +99,25 @@ txn_timeout_cb(void *ctx, struct txn *t)
 	(void)t;
 }
 
+static void
+txn_terminated_cb(void *ctx, struct txn *t)
+{
+	reg_txn_gone(ctx, t);
+}
+
 static const struct txn_ops txn_ops = {
 	.send = txn_send_cb,
 	.response = txn_response_cb,
 	.timeout = txn_timeout_cb,
-	.terminated = NULL,
+	.terminated = txn_terminated_cb,
 };
 
 /* ---- timers ---- */
 
 static void on_tick(uv_timer_t *h);
 
-static void
-tick_rearm(struct worker *w)
+void
+worker_tick_rearm(struct worker *w)
 {
 	uint64_t next = timer_next(&w->timers), now = uv_now(&w->loop);
 
@@ -135,7 +143,7 @@ on_tick(uv_timer_t *h)
 	w->tick_due = 0;
 	txn_layer_set_now(w->txl, now);
 	timer_run(&w->timers, now);
-	tick_rearm(w);
+	worker_tick_rearm(w);
 }
 
 /* ---- the message path ---- */
@@ -182,6 +190,8 @@ handle_request(struct worker *w, const struct sip_msg *m,
 	case TXN_M_NEW:
 		break;
 	}
+	if (guard_request(w, m, src))
+		return;
 	uas_request(w, m, src);
 }
 
@@ -192,6 +202,7 @@ on_message(void *ctx, const struct sip_dest *src, const uint8_t *buf,
 	struct worker *w = ctx;
 	struct sip_perr err;
 	struct sip_msg m;
+	enum guard_verdict g;
 	ssize_t r;
 
 	w->st.rx++;
@@ -206,6 +217,8 @@ on_message(void *ctx, const struct sip_dest *src, const uint8_t *buf,
 		buf += k;
 		len -= k;
 	}
+	if ((g = guard_packet(w, src, buf, len)) == GUARD_DROP)
+		return;
 	r = sip_msg_parse(buf, len, &w->env->lim, src->transport == SIP_TP_UDP ?
 	    0 : SIP_PARSE_STREAM, &m, w->hdrs, SIP_MAX_HDRS, &err);
 	if (r <= 0) {
@@ -217,13 +230,18 @@ on_message(void *ctx, const struct sip_dest *src, const uint8_t *buf,
 		reject_malformed(w, src, buf, len, &err);
 		return;
 	}
+	if (g == GUARD_LIMIT) {
+		if (m.is_request && m.method != SIP_M_ACK)
+			uas_reply_limit(w, NULL, &m, src);
+		return;
+	}
 	if (m.is_request)
 		handle_request(w, &m, src);
 	else {
 		w->st.responses++;
 		txn_client_response(w->txl, &m, src);
 	}
-	tick_rearm(w);
+	worker_tick_rearm(w);
 }
 
 static void
@@ -275,6 +293,7 @@ on_wake(uv_async_t *h)
 		w->udp[i] = NULL;
 		w->tcp[i] = NULL;
 	}
+	reg_service_close(w);
 	uv_timer_stop(&w->tick);
 	uv_close((uv_handle_t *)&w->tick, NULL);
 	uv_close((uv_handle_t *)&w->wake, NULL);
@@ -301,7 +320,8 @@ worker_new(struct sw_env *env, unsigned idx, struct worker **ret)
 	w->tick.data = w;
 	uv_async_init(&w->loop, &w->wake, on_wake);
 	w->wake.data = w;
-	if ((r = timer_heap_init(&w->timers, 2 * env->max_txns + 16)) < 0 ||
+	if ((r = reg_service_init(w)) < 0 ||
+	    (r = timer_heap_init(&w->timers, 2 * env->max_txns + 16)) < 0 ||
 	    (r = txn_layer_new(&txn_ops, w, &env->timers, &w->timers,
 	    env->max_txns, &w->txl)) < 0)
 		goto fail;
@@ -373,5 +393,6 @@ worker_free(struct worker *w)
 	uv_loop_close(&w->loop);
 	txn_layer_free(w->txl);
 	timer_heap_clear(&w->timers);
+	reg_service_free(w);
 	free(w);
 }

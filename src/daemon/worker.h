@@ -23,7 +23,17 @@ struct worker_stats {
 	uint64_t	replied;	/* responses we sent */
 	uint64_t	send_errors;
 	uint64_t	shed;		/* refused: transaction table full */
+	uint64_t	banned;		/* dropped: source banned */
+	uint64_t	acl_denied;
+	uint64_t	rate_limited;
+	uint64_t	bans;		/* bans this worker decided */
+	uint64_t	scanners;
+	uint64_t	challenges;
+	uint64_t	auth_ok;
+	uint64_t	auth_failed;
 };
+
+struct reg_service;
 
 struct worker {
 	struct sw_env		*env;
@@ -44,6 +54,9 @@ struct worker {
 	struct sip_hdr		 hdrs2[SIP_MAX_HDRS];	/* a second message */
 	struct sip_echo		 echo;
 	uint8_t			 out[SIP_MAX_MSG_TCP];
+	struct reg_service	*reg;		/* register.c */
+	struct reg_request	 rq;
+	struct reg_result	 rs;
 };
 
 /* Create the loop and bind every listener; errors are reported here,
@@ -61,9 +74,19 @@ int	worker_send(struct worker *w, const struct sip_dest *d,
 void	worker_event(struct worker *w, struct secevent *ev,
 	    const struct sip_dest *src);
 
+/* Re-arm the tick after the timer heap changed outside on_message. */
+void	worker_tick_rearm(struct worker *w);
+
 /* The local UAS (uas.c): requests no transaction absorbed. */
 void	uas_request(struct worker *w, const struct sip_msg *m,
 	    const struct sip_dest *src);
+/* Final (or provisional) response to m through its transaction t. */
+int	uas_reply(struct worker *w, struct txn *t, const struct sip_msg *m,
+	    const struct sip_dest *src, unsigned status, const char *reason,
+	    const char *extra);
+/* 503 + Retry-After of the zone: over a rate limit. */
+void	uas_reply_limit(struct worker *w, struct txn *t,
+	    const struct sip_msg *m, const struct sip_dest *src);
 /* Answer without a transaction (malformed input, overload). */
 void	uas_reply_stateless(struct worker *w, const struct sip_echo *e,
 	    const struct sip_dest *src, unsigned status, const char *reason,

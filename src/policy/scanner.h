@@ -91,6 +91,9 @@ int		 scan_db_parse(const uint8_t *buf, size_t len, const char *fname,
 int		 scan_db_load(const char *path, struct scan_db **ret_db,
 		    char *err, size_t cap);
 void		 scan_db_free(struct scan_db *db);
+/* The list in data/scanner-user-agents.txt, built into the binary. */
+extern const uint8_t	scanner_builtin[];
+extern const size_t	scanner_builtin_len;
 size_t		 scan_db_count(const struct scan_db *db);
 const struct scan_sig *scan_db_sig(const struct scan_db *db, size_t i);
 

@@ -109,10 +109,11 @@ struct apply_arg {
 };
 
 static void
-change(struct reg_result *res, int del, const struct binding *b)
+change(struct reg_result *res, int del, int fresh, const struct binding *b)
 {
 	if (res->nchanges < sizeof(res->changes) / sizeof(res->changes[0])) {
 		res->changes[res->nchanges].del = (uint8_t)del;
+		res->changes[res->nchanges].fresh = (uint8_t)fresh;
 		res->changes[res->nchanges++].b = *b;
 	}
 }
@@ -141,12 +142,13 @@ apply_fn(struct binding *tbl, size_t *n, void *arg)
 				return fail(res, 400, "CSeq Out Of Order");
 		}
 		for (size_t i = 0; i < k; i++)
-			change(res, 1, &work[i]);
+			change(res, 1, 0, &work[i]);
 		k = 0;
 	}
 	for (size_t c = 0; c < req->ncontacts; c++) {
 		const struct reg_contact *rc = &req->c[c];
 		size_t i;
+		int fresh;
 
 		for (i = 0; i < k; i++)
 			if (same_uri(&work[i], rc->uri))
@@ -159,11 +161,12 @@ apply_fn(struct binding *tbl, size_t *n, void *arg)
 		}
 		if (rc->expires == 0) {
 			if (i < k) {
-				change(res, 1, &work[i]);
+				change(res, 1, 0, &work[i]);
 				work[i] = work[--k];
 			}
 			continue;
 		}
+		fresh = i == k;
 		if (i == k) {
 			if (k >= LOC_MAX_BINDINGS) {
 				res->nchanges = 0;
@@ -186,7 +189,7 @@ apply_fn(struct binding *tbl, size_t *n, void *arg)
 		copy_slice(work[i].q, sizeof(work[i].q), rc->q);
 		work[i].reg_id = rc->reg_id;
 		work[i].flow = req->flow;
-		change(res, 0, &work[i]);
+		change(res, 0, fresh, &work[i]);
 	}
 	if (k > req->max_contacts) {
 		res->nchanges = 0;

@@ -41,6 +41,7 @@ struct reg_request {
 
 struct reg_change {
 	uint8_t		del;		/* 1: removed, 0: added or refreshed */
+	uint8_t		fresh;		/* added: the contact was not bound */
 	struct binding	b;
 };
 

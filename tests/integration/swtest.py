@@ -46,63 +46,127 @@ def free_port(host="127.0.0.1", low=20000, high=59999):
     raise RuntimeError("no free port")
 
 
-BASE_CONF = """\
-version: 1
-node:
-  name: test-node
-  workers: {workers}
-  state_dir: {state}
-listen:
-{listen}
-zones:
-  - name: internet
-    trust: untrusted
-  - name: core
-    trust: trusted
-    allow: [127.0.0.0/8]
-sip:
-  timers:
-    t1: {t1}
-  tcp:
-    idle_timeout: {idle}
-    message_timeout: {msg_timeout}
-    max_connections_per_source: {per_source}
-events:
-  file: events.jsonl
-"""
+def _yaml_scalar(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    v = str(v)
+    plain = re.fullmatch(r"[A-Za-z0-9_./-][A-Za-z0-9_./@*+-]*", v)
+    if plain and v.lower() not in ("true", "false", "null", "yes", "no",
+                                   "on", "off", "~"):
+        return v
+    return '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def to_yaml(obj, indent=0):
+    """Block YAML for the config loader: mappings and sequences of
+    mappings in block style, sequences of scalars in flow style, plain
+    scalars where possible (integers are never quoted)."""
+    pad = " " * indent
+    out = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, dict):
+                out.append("%s%s:\n%s" % (pad, k, to_yaml(v, indent + 2)))
+            elif isinstance(v, list) and v and isinstance(v[0], dict):
+                out.append("%s%s:\n%s" % (pad, k, to_yaml(v, indent + 2)))
+            elif isinstance(v, list):
+                out.append("%s%s: [%s]\n" % (
+                    pad, k, ", ".join(_yaml_scalar(x) for x in v)))
+            else:
+                out.append("%s%s: %s\n" % (pad, k, _yaml_scalar(v)))
+    elif isinstance(obj, list):
+        for item in obj:
+            body = to_yaml(item, indent + 2)
+            out.append(pad + "- " + body[indent + 2:])
+    return "".join(out)
+
+
+def deep_merge(base, extra):
+    """extra merged into base (mappings recursively; anything else,
+    lists included, replaces); returns base."""
+    for k, v in (extra or {}).items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            deep_merge(base[k], v)
+        else:
+            base[k] = v
+    return base
+
+
+LOOPBACK = ["127.0.0.0/8", "::1/128"]
+
+# The zones every test daemon has.  `lab` is trusted and does not
+# authenticate: the parser, transaction and transport tests send plain
+# requests there.  `internet` is what a real edge faces: digest
+# authentication required (the default for an untrusted zone).
+DEFAULT_ZONES = [
+    {"name": "lab", "trust": "trusted", "auth": "none", "allow": LOOPBACK},
+    {"name": "internet", "trust": "untrusted"},
+    {"name": "core", "trust": "trusted", "allow": ["127.0.0.0/8"]},
+]
 
 
 class Daemon:
-    """One sipwalld process on loopback with its own state directory."""
+    """One sipwalld process on loopback with its own state directory.
+
+    zone: the zone of every listener (`lab` by default: trusted, no
+    authentication; `internet` for the untrusted edge).  zones: replaces
+    the list of zones (a list of dicts).  conf: a dict deep-merged into
+    the generated config (e.g. {"auth": {"nonce_ttl": "10s"}}).
+    extra_conf: raw YAML appended to the file (top-level sections the
+    generated config does not have)."""
 
     def __init__(self, tmp, host="127.0.0.1", transports=("udp", "tcp"),
                  workers=2, t1="500ms", idle="60s", msg_timeout="10s",
-                 per_source=32, extra_hosts=(), short_port=False):
+                 per_source=32, extra_hosts=(), short_port=False,
+                 zone="lab", zones=None, conf=None, extra_conf=""):
         self.tmp = str(tmp)
         self.state = os.path.join(self.tmp, "state")
+        os.makedirs(self.state, exist_ok=True)
         self.host = host
+        self.zone = zone
         # sipsak 0.9.8 cuts five-digit ports out of its Request-URI
         self.port = free_port(host, 6000, 9999) if short_port else free_port(host)
         self.listeners = [(t, host, self.port) for t in transports]
         for h in extra_hosts:
             p = free_port(h)
             self.listeners += [(t, h, p) for t in transports]
-        listen = "".join(
-            "  - transport: %s\n    address: \"%s\"\n    port: %d\n    zone: internet\n"
-            % (t, h, p) for (t, h, p) in self.listeners)
+        cfg = {
+            "version": 1,
+            "node": {"name": "test-node", "workers": workers,
+                     "state_dir": self.state},
+            "listen": [{"transport": t, "address": h, "port": p,
+                        "zone": zone} for (t, h, p) in self.listeners],
+            "zones": [dict(z) for z in (zones or DEFAULT_ZONES)],
+            "sip": {"timers": {"t1": t1},
+                    "tcp": {"idle_timeout": idle,
+                            "message_timeout": msg_timeout,
+                            "max_connections_per_source": per_source}},
+            "events": {"file": "events.jsonl"},
+        }
+        deep_merge(cfg, conf)
+        self.conf_dict = cfg
         self.conf = os.path.join(self.tmp, "sipwall.yaml")
         with open(self.conf, "w") as f:
-            f.write(BASE_CONF.format(workers=workers, state=self.state,
-                                     listen=listen, t1=t1, idle=idle,
-                                     msg_timeout=msg_timeout,
-                                     per_source=per_source))
+            f.write(to_yaml(cfg))
+            if extra_conf:
+                f.write(extra_conf if extra_conf.endswith("\n")
+                        else extra_conf + "\n")
         self.proc = None
         self.stderr_path = os.path.join(self.tmp, "sipwalld.stderr")
+        self.stderr_logs = []
 
-    def start(self):
+    def start(self, binary=None):
+        """Start (or start again, on the same state) and wait until every
+        listener is up.  binary: another sipwalld (a release build)."""
         env = dict(os.environ, **SANITIZER_ENV)
+        if self.stderr_logs:
+            self.stderr_path = os.path.join(
+                self.tmp, "sipwalld.%d.stderr" % len(self.stderr_logs))
+        self.stderr_logs.append(self.stderr_path)
         self.err = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([SIPWALLD, "-c", self.conf],
+        self.proc = subprocess.Popen([binary or SIPWALLD, "-c", self.conf],
                                      stdout=subprocess.DEVNULL,
                                      stderr=self.err, env=env)
         deadline = time.time() + 10
@@ -114,9 +178,30 @@ class Daemon:
             time.sleep(0.05)
         raise RuntimeError("sipwalld did not start: " + self.stderr())
 
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def rss_kb(self):
+        """VmRSS of the running daemon in KiB."""
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
     def stderr(self):
         with open(self.stderr_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
+
+    def kill9(self):
+        """A crash: SIGKILL, no clean shutdown (nothing is checked)."""
+        if self.proc is None:
+            return
+        self.proc.kill()
+        self.proc.wait()
+        self.err.close()
+        self.proc = None
 
     def stop(self):
         """SIGTERM, wait, and fail on a bad exit or a sanitizer report."""
@@ -138,15 +223,39 @@ class Daemon:
         assert code == 0, "sipwalld exit %d:\n%s" % (code, log[-3000:])
 
     def events(self, type_=None):
+        """The events written so far (a line still being written is left
+        for the next call)."""
         path = os.path.join(self.state, "events.jsonl")
         out = []
         if os.path.exists(path):
             with open(path) as f:
                 for line in f:
+                    if not line.endswith("\n"):
+                        break
                     ev = json.loads(line)
                     if type_ is None or ev["type"] == type_:
                         out.append(ev)
         return out
+
+    def cli(self, *args, input=None, check=True, timeout=60):
+        """Run `sipwall` with -D on this daemon's state directory (the
+        option goes after the command word and action, which the CLI
+        allows anywhere)."""
+        return cli(*args, "-D", self.state, input=input, check=check,
+                   timeout=timeout)
+
+    def add_account(self, user, password, *opts):
+        return self.cli("account", "add", user, "--password-stdin",
+                        "--allow-weak", *opts, input=password + "\n")
+
+    def bans(self):
+        """`sipwall ban list --json` as a list of dicts."""
+        p = self.cli("ban", "list", "--json", check=False)
+        if p.returncode != 0 and "no store" in p.stderr:
+            return []
+        assert p.returncode == 0, p.stderr
+        data = json.loads(p.stdout)
+        return data if isinstance(data, list) else data.get("bans", data)
 
     def wait_event(self, type_, pred=lambda e: True, timeout=5.0):
         deadline = time.time() + timeout
@@ -163,6 +272,21 @@ class Daemon:
 
     def uri_host(self):
         return "[%s]" % self.host if ":" in self.host else self.host
+
+
+def cli(*args, input=None, check=True, timeout=60):
+    """Run the built `sipwall`; fails on a sanitizer report, and (with
+    check) on a non-zero exit."""
+    env = dict(os.environ, **SANITIZER_ENV)
+    p = subprocess.run([SIPWALL, *args], input=input, capture_output=True,
+                       text=True, env=env, timeout=timeout)
+    for mark in SANITIZER_MARKS:
+        assert mark not in p.stderr, p.stderr
+    assert p.returncode not in (66, 67, 68), p.stderr
+    if check:
+        assert p.returncode == 0, "sipwall %s: exit %d\n%s%s" % (
+            " ".join(args), p.returncode, p.stdout, p.stderr)
+    return p
 
 
 def branch():

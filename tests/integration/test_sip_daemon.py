@@ -135,7 +135,7 @@ def test_malformed_request_gets_400_and_event(daemon):
     ev = daemon.wait_event("sip.malformed")
     assert ev["reason"] == "Bad CSeq" and ev["status"] == 400
     assert ev["src"] == "127.0.0.1" and ev["sport"] == c.port
-    assert ev["transport"] == "udp" and ev["zone"] == "internet"
+    assert ev["transport"] == "udp" and ev["zone"] == daemon.zone
     c.close()
 
 

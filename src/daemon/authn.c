@@ -1,0 +1,296 @@
+#include <string.h>
+#include <time.h>
+
+#include "core/wbuf.h"
+#include "daemon/authn.h"
+#include "daemon/guard.h"
+#include "daemon/state.h"
+#include "policy/bruteforce.h"
+#include "policy/cidr.h"
+#include "policy/scanner.h"
+#include "policy/trust.h"
+#include "sip/hdr.h"
+
+#define AUTHN_EXTRA_MAX	1024
+
+static size_t
+src_bytes(const struct sip_dest *src, uint8_t b[16])
+{
+	int af = cidr_addr_norm(&src->addr, b);
+
+	return af == AF_INET ? 4 : af == AF_INET6 ? 16 : 0;
+}
+
+/* 401 (REGISTER) or 407 with one challenge per algorithm, in order. */
+static void
+challenge(struct worker *w, struct txn *t, const struct sip_msg *m,
+    const struct sip_dest *src, int stale)
+{
+	struct sw_sec *s = &w->env->sec;
+	int is_reg = m->method == SIP_M_REGISTER;
+	char nonce[NONCE_BUF], extra[AUTHN_EXTRA_MAX];
+	uint8_t ab[16];
+	size_t alen = src_bytes(src, ab);
+	struct wbuf wb;
+
+	if (nonce_make(&s->nonce, (int64_t)time(NULL), s->realm, ab, alen,
+	    nonce, sizeof(nonce)) < 0) {
+		/* no randomness or MAC: fail closed */
+		uas_reply(w, t, m, src, 500, NULL, NULL);
+		return;
+	}
+	wbuf_init(&wb, extra, sizeof(extra) - 1);
+	for (size_t i = 0; i < s->nalgs; i++) {
+		struct digest_challenge ch = {
+			.realm = s->realm, .nonce = slice_cstr(nonce),
+			.alg = s->alg_order[i], .stale = stale,
+		};
+
+		wbuf_str(&wb, is_reg ? "WWW-Authenticate: " :
+		    "Proxy-Authenticate: ");
+		digest_challenge_build(&wb, &ch);
+		wbuf_str(&wb, "\r\n");
+	}
+	if (wb.overflow) {
+		uas_reply(w, t, m, src, 500, NULL, NULL);
+		return;
+	}
+	extra[wb.n] = '\0';
+	w->st.challenges++;
+	uas_reply(w, t, m, src, is_reg ? 401 : 407, NULL, extra);
+}
+
+/* Credentials for our realm: Authorization answers 401, Proxy-
+ * Authorization 407; phones mix them up, so both are looked at. */
+static int
+find_credentials(struct worker *w, const struct sip_msg *m, struct sip_auth *a)
+{
+	static const enum sip_hdr_id ids[2] = { SIP_H_AUTHORIZATION,
+	    SIP_H_PROXY_AUTHORIZATION };
+	struct slice realm = w->env->sec.realm;
+
+	for (size_t i = 0; i < 2; i++) {
+		enum sip_hdr_id id = ids[m->method == SIP_M_REGISTER ? i : 1 - i];
+
+		for (const struct sip_hdr *h = sip_msg_hdr(m, id); h != NULL;
+		    h = sip_msg_hdr_next(m, h)) {
+			if (sip_auth_parse(h->value, a) < 0 ||
+			    !slice_eq_ci(a->scheme, SLICE_LIT("Digest")))
+				continue;
+			if (slice_eq(sip_auth_param(a, "realm"), realm))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+cred_from_auth(const struct sip_auth *a, const struct sip_msg *m,
+    struct digest_cred *c)
+{
+	c->username = sip_auth_param(a, "username");
+	c->realm = sip_auth_param(a, "realm");
+	c->nonce = sip_auth_param(a, "nonce");
+	c->uri = sip_auth_param(a, "uri");
+	c->response = sip_auth_param(a, "response");
+	c->algorithm = sip_auth_param(a, "algorithm");
+	c->cnonce = sip_auth_param(a, "cnonce");
+	c->nc = sip_auth_param(a, "nc");
+	c->qop = sip_auth_param(a, "qop");
+	c->opaque = sip_auth_param(a, "opaque");
+	c->userhash = sip_auth_param(a, "userhash");
+	c->method = m->method_s;
+}
+
+static void
+auth_event(struct worker *w, enum secevent_type type, const struct sip_msg *m,
+    const struct sip_dest *src, struct slice user, const char *reason)
+{
+	struct secevent ev;
+	const struct sip_hdr *ua = sip_msg_hdr(m, SIP_H_USER_AGENT);
+
+	secevent_init(&ev, type);
+	ev.reason = reason;
+	ev.method = m->method_s;
+	ev.call_id = m->call_id;
+	ev.account = user;
+	if (ua != NULL)
+		ev.user_agent = ua->value;
+	worker_event(w, &ev, src);
+}
+
+/* A request without credentials from a source nobody vouches for. */
+static int
+probe_check(struct worker *w, const struct sip_msg *m,
+    const struct sip_dest *src)
+{
+	struct scan_bh_result res;
+
+	if (guard_trust(w, src) > 0 || !w->env->conf->scanner.enabled)
+		return 0;
+	if (scan_bh_request(w->env->sec.bh, &src->addr, m->method_s,
+	    m->ruri.user, uv_now(&w->loop), &res) == SCAN_B_OPTIONS_SWEEP &&
+	    res.crossed) {
+		auth_event(w, SECEV_SCANNER_DETECTED, m, src, SLICE_NULL,
+		    scan_behaviour_name(SCAN_B_OPTIONS_SWEEP));
+		return guard_ban(w, src, BAN_R_SCANNER_BEHAVIOUR, res.distinct,
+		    slice_make(m->buf, m->len), "request sweep");
+	}
+	return 0;
+}
+
+/* Failure with credentials: count it, then the same challenge as ever
+ * -- unless the source has just been banned, which gets silence. */
+static int
+failed(struct worker *w, struct txn *t, const struct sip_msg *m,
+    const struct sip_dest *src)
+{
+	w->st.auth_failed++;
+	if (guard_auth_failure(w, src, slice_make(m->buf, m->len)))
+		return 0;
+	challenge(w, t, m, src, 0);
+	return 0;
+}
+
+static void
+unknown_user(struct worker *w, const struct sip_msg *m,
+    const struct sip_dest *src, struct slice user)
+{
+	struct scan_bh_result res;
+
+	auth_event(w, SECEV_AUTH_UNKNOWN_ACCOUNT, m, src, user,
+	    "unknown_user");
+	if (!w->env->conf->scanner.enabled || guard_trust(w, src) > 0)
+		return;
+	if (scan_bh_unknown_user(w->env->sec.bh, &src->addr, user,
+	    uv_now(&w->loop), &res) == SCAN_B_EXTENSION_PROBE && res.crossed) {
+		auth_event(w, SECEV_SCANNER_DETECTED, m, src, user,
+		    scan_behaviour_name(SCAN_B_EXTENSION_PROBE));
+		guard_ban(w, src, BAN_R_SCANNER_BEHAVIOUR, res.distinct,
+		    slice_make(m->buf, m->len), "extension probing");
+	}
+}
+
+static void
+wrong_password(struct worker *w, const struct sip_msg *m,
+    const struct sip_dest *src, struct slice user, const char *reason)
+{
+	struct bf_result br;
+	struct secevent ev;
+
+	auth_event(w, SECEV_AUTH_FAILED, m, src, user, reason);
+	if (bf_failure(w->env->sec.bf, user, &src->addr, uv_now(&w->loop),
+	    &br) <= 0 || !br.locked_now)
+		return;
+	secevent_init(&ev, SECEV_ACCOUNT_LOCKED);
+	ev.reason = "bruteforce";
+	ev.account = user;
+	secevent_add_int(&ev, "failures", br.failures);
+	secevent_add_int(&ev, "sources", br.sources);
+	secevent_add_int(&ev, "lock_s", (long long)(br.locked_until -
+	    uv_now(&w->loop)) / 1000);
+	worker_event(w, &ev, src);
+}
+
+/* Checks that come after a right password. */
+static const char *
+account_refuses(struct worker *w, const struct account_info *acct,
+    const struct sip_dest *src, struct slice user, enum secevent_type *type)
+{
+	int in_cidrs = acct->ncidrs > 0 && acct_source_allowed(acct, &src->addr);
+
+	*type = SECEV_AUTH_FAILED;
+	if (!acct->enabled) {
+		*type = SECEV_AUTH_ACCOUNT_DISABLED;
+		return "account_disabled";
+	}
+	if (!acct_source_allowed(acct, &src->addr)) {
+		*type = SECEV_AUTH_SOURCE_DENIED;
+		return "source_denied";
+	}
+	if (acct->locked_until > (int64_t)time(NULL) && !in_cidrs)
+		return "account_locked";
+	/* a brute-force lock spares the account's own prefixes and the
+	 * sources it has authenticated from before */
+	if (!in_cidrs && bf_is_locked_src(w->env->sec.bf, user, &src->addr,
+	    uv_now(&w->loop), NULL))
+		return "account_locked";
+	return NULL;
+}
+
+int
+authn_request(struct worker *w, struct txn *t, const struct sip_msg *m,
+    const struct sip_dest *src, struct account_info *ret_acct)
+{
+	struct sw_sec *s = &w->env->sec;
+	const struct zone_rt *z = guard_zone(w, src);
+	struct digest_expect x = { .realm = s->realm, .uri = m->ruri.raw,
+	    .algs = s->algs };
+	struct digest_cred c;
+	struct digest_parsed p;
+	struct digest_ha1 ha1 = { 0 };
+	struct sip_auth a;
+	struct rl_key k;
+	enum digest_reason why;
+	enum guard_verdict g;
+	enum secevent_type type;
+	const char *refused;
+	uint8_t ab[16];
+	size_t alen = src_bytes(src, ab);
+	int known;
+
+	if (!find_credentials(w, m, &a)) {
+		if (probe_check(w, m, src))
+			return 0;
+		challenge(w, t, m, src, 0);
+		return 0;
+	}
+	memset(&c, 0, sizeof(c));
+	cred_from_auth(&a, m, &c);
+	if (c.username.len > 0 && rl_key_account(&k, c.username) == 0 &&
+	    (g = guard_take(w, src, &k, &z->account, "account",
+	    slice_make(m->buf, m->len))) != GUARD_PASS) {
+		if (g == GUARD_LIMIT)
+			uas_reply_limit(w, t, m, src);
+		return 0;
+	}
+	known = c.username.len > 0 && acct_lookup(s->accts, c.username,
+	    s->realm, ret_acct) == 0;
+	if (known) {
+		ha1.hex[DIGEST_ALG_MD5] = ret_acct->ha1_md5[0] ?
+		    ret_acct->ha1_md5 : NULL;
+		ha1.hex[DIGEST_ALG_SHA256] = ret_acct->ha1_sha256[0] ?
+		    ret_acct->ha1_sha256 : NULL;
+	}
+	why = digest_authenticate(&s->dv, &x, &c, known ? &ha1 : NULL,
+	    (int64_t)time(NULL), ab, alen, &p);
+	if (why == DIGEST_OK) {
+		if ((refused = account_refuses(w, ret_acct, src, c.username,
+		    &type)) != NULL) {
+			auth_event(w, type, m, src, c.username, refused);
+			return failed(w, t, m, src);
+		}
+		bf_success(s->bf, c.username, &src->addr, uv_now(&w->loop));
+		trust_note(s->trust, &src->addr, c.username, uv_now(&w->loop));
+		w->st.auth_ok++;
+		auth_event(w, SECEV_AUTH_OK, m, src, c.username,
+		    digest_alg_name(p.alg));
+		return 1;
+	}
+	if (digest_reason_is_stale(why) || why == DIGEST_E_NONCE_INVALID) {
+		/* the client did nothing wrong that a fresh nonce won't fix */
+		auth_event(w, SECEV_AUTH_NONCE_REJECTED, m, src, c.username,
+		    digest_reason_name(why));
+		challenge(w, t, m, src, digest_reason_is_stale(why));
+		return 0;
+	}
+	if (why == DIGEST_E_UNKNOWN_USER)
+		unknown_user(w, m, src, c.username);
+	else if (known && (why == DIGEST_E_BAD_RESPONSE ||
+	    why == DIGEST_E_NO_HA1))
+		wrong_password(w, m, src, c.username, digest_reason_name(why));
+	else
+		auth_event(w, SECEV_AUTH_FAILED, m, src, c.username,
+		    digest_reason_name(why));
+	return failed(w, t, m, src);
+}

@@ -1,0 +1,33 @@
+/*
+ * The daemon's security state (struct sw_sec): built from the config
+ * and the store before the workers start, kept in step with the store
+ * once a second by the main thread (accounts and bans the CLI changed,
+ * expired registrations and bans), and written back through the store
+ * writer so that no worker waits on the disk.
+ */
+#ifndef SW_DAEMON_STATE_H
+#define SW_DAEMON_STATE_H
+
+#include "daemon/env.h"
+#include "policy/ban.h"
+
+/* Open the store, load accounts, registrations and bans, build the
+ * tables.  Errors are logged; -errno. */
+int	state_open(struct sw_env *env);
+/* Housekeeping, about once a second, main thread only. */
+void	state_tick(struct sw_env *env);
+/* After the workers stopped: drain the writer, free everything. */
+void	state_close(struct sw_env *env);
+
+/* Persist a ban as it now is (any thread). */
+void	state_ban_persist(struct sw_env *env, const struct ban_entry *e);
+/* Persist a registration change (any thread); done may be NULL. */
+int	state_reg_persist(struct sw_env *env, const char *aor,
+	    const struct binding *b, int del, void (*done)(void *, int),
+	    void *arg);
+
+/* Wall clock and monotonic clock, milliseconds. */
+uint64_t	wall_ms(void);
+uint64_t	mono_ms(void);
+
+#endif
