@@ -34,7 +34,9 @@ asan: deps $(ASAN)/build.ninja
 run: build
 	@mkdir -p $(STATE)
 	@echo "sipwalld: starting on $(CONF), state in $(STATE)/ (Ctrl-C stops)"
-	@echo "sipwalld: try it:  sipsak -s sip:127.0.0.1:5060    (OPTIONS ping, answered 200)"
+	@echo "sipwalld: phones register on 127.0.0.1:5060 (udp/tcp), realm \"sipwall\"; create an account first:"
+	@echo "sipwalld:   ./$(BUILD)/src/cli/sipwall account -D $(STATE) add alice     (prints its password once)"
+	@echo "sipwalld: the PBX (127.0.0.10) talks to 127.0.0.1:5080"
 	@echo "sipwalld: security events: tail -f $(STATE)/events.jsonl"
 	exec ./$(BUILD)/src/sipwalld -c $(CONF) -D $(STATE)
 
@@ -57,7 +59,9 @@ integration:
 fuzz: asan
 	FUZZ_SECS=$${FUZZ_SECS:-600} scripts/fuzz.sh $(ASAN)
 
+# Benchmarks need their peers (Kamailio, SIPp): scripts/deps.sh --bench.
 bench: build
+	@scripts/deps.sh --bench
 	scripts/bench.sh $(BUILD)
 
 clean:

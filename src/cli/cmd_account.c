@@ -1,10 +1,11 @@
 /*
  * `sipwall account ...` (OPS1, AUTH2): add, list, show, disable,
- * enable, rotate, delete and audit SIP accounts in the store.
+ * enable, rotate, delete, audit and import SIP accounts in the store.
  *
- * Passwords: read from standard input (--password-stdin, one line) or
- * generated, checked for strength (auth/creds.h) and reuse (the
- * store's keyed fingerprint), turned into HA1 values and wiped.  A
+ * Passwords: read from standard input (--password-stdin, one line), from
+ * an import file (username,password[,domain] lines) or generated,
+ * checked for strength (auth/creds.h) and reuse (the store's keyed
+ * fingerprint), turned into HA1 values and wiped.  A
  * generated password is printed once and is never stored or logged.
  * Nothing here prints an HA1 or a fingerprint.
  *
@@ -61,6 +62,8 @@ struct opts {
 	char		 user[STORE_USERNAME_MAX + 1];
 	char		 dom[STORE_DOMAIN_MAX + 1];
 	char		 aor[STORE_AOR_MAX + 1];
+	/* The FILE argument of import ("-": standard input). */
+	const char	*file;
 };
 
 struct action {
@@ -68,6 +71,7 @@ struct action {
 	int		(*fn)(struct opts *o);
 	unsigned	 allowed;
 	bool		 needs_user;
+	bool		 needs_file;
 };
 
 static void
@@ -96,6 +100,11 @@ usage(FILE *f)
 	    "  audit [--json] shared passwords, disabled but registered,\n"
 	    "                 not rotated for %d days, no source restriction;\n"
 	    "                 exit 1 when something is found\n"
+	    "  import FILE|- [--domain D] [--group G] [--allow CIDR]...\n"
+	    "      [--max-contacts N] [--allow-weak] [--json]\n"
+	    "                 add the accounts of FILE (- : standard input),\n"
+	    "                 lines username,password[,domain]; all of them\n"
+	    "                 in one transaction, or none if a line is wrong\n"
 	    "\n"
 	    "USER may be written USER@DOMAIN.  The domain is also the digest\n"
 	    "realm; it defaults to \"%s\".  Options may appear anywhere\n"
@@ -348,6 +357,20 @@ parse_opts(int argc, char **argv, const struct action *a, struct opts *o)
 		if (argc - optind != 1)
 			return bad_usage("'%s' takes one USER", a->name);
 		return parse_user(o, argv[optind]);
+	}
+	if (a->needs_file) {
+		if (argc - optind != 1)
+			return bad_usage("'%s' takes one FILE (or - for "
+			    "standard input)", a->name);
+		if (o->domain != NULL) {
+			char dom[STORE_DOMAIN_MAX + 1];
+
+			if (store_domain_canon(o->domain, dom, sizeof(dom)) < 0)
+				return bad_usage("invalid domain '%s': a host "
+				    "name or IP address", o->domain);
+		}
+		o->file = argv[optind];
+		return 0;
 	}
 	if (argc - optind != 0)
 		return bad_usage("'%s' takes no arguments (got '%s')", a->name,
@@ -1045,6 +1068,657 @@ act_delete(struct opts *o)
 	return fflush(stdout) != 0;
 }
 
+/* --- import --------------------------------------------------------------------- */
+
+#define IMPORT_LINE_MAX		1024	/* bytes of one line, CR LF excluded */
+#define IMPORT_FIELDS		3	/* username,password[,domain] */
+#define IMPORT_MAX_ACCOUNTS	1000000
+#define IMPORT_MAX_SHOWN	50	/* errors (warnings) printed; the rest counted */
+
+/* One account read from the file: everything but the password. */
+struct imp_rec {
+	char		*name;		/* "user\0domain\0", malloc'd */
+	const char	*dom;		/* into name */
+	unsigned	 line;
+	struct ha1_set	 ha1;
+	char		 fp[STORE_PWFP_LEN + 1];
+};
+
+/* A message about one line. */
+struct imp_msg {
+	unsigned	 line;
+	char		*text;
+};
+
+struct imp_msgs {
+	struct imp_msg	*m;
+	size_t		 n, cap;
+};
+
+/* An account already in the store, for the reuse check. */
+struct imp_known {
+	char		*aor;
+	char		 fp[STORE_PWFP_LEN + 1];
+};
+
+struct import {
+	const struct opts *o;
+	const char	*fname;		/* as printed: FILE, or "stdin" */
+	struct imp_rec	*rec;
+	size_t		 n, cap;
+	struct imp_known *known;
+	size_t		 nknown, knowncap;
+	struct imp_msgs	 err, warn;
+	bool		 nomem;
+};
+
+static void
+imp_msg(struct import *im, struct imp_msgs *l, unsigned line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+imp_msg(struct import *im, struct imp_msgs *l, unsigned line,
+    const char *fmt, ...)
+{
+	char text[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (l->n == l->cap) {
+		size_t ncap = l->cap != 0 ? l->cap * 2 : 16;
+		struct imp_msg *p = reallocarray(l->m, ncap, sizeof(*p));
+
+		if (p == NULL) {
+			im->nomem = true;
+			return;
+		}
+		l->m = p;
+		l->cap = ncap;
+	}
+	if ((l->m[l->n].text = strdup(text)) == NULL) {
+		im->nomem = true;
+		return;
+	}
+	l->m[l->n++].line = line;
+}
+
+static int
+msg_by_line(const void *pa, const void *pb)
+{
+	const struct imp_msg *a = pa, *b = pb;
+
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* Print l in line order, at most IMPORT_MAX_SHOWN, then free it. */
+static void
+imp_msgs_print(const struct import *im, struct imp_msgs *l, const char *what)
+{
+	size_t i;
+
+	if (l->n > 0)
+		qsort(l->m, l->n, sizeof(l->m[0]), msg_by_line);
+	for (i = 0; i < l->n; i++) {
+		if (i < IMPORT_MAX_SHOWN)
+			fprintf(stderr, "%s:%u: %s\n", im->fname, l->m[i].line,
+			    l->m[i].text);
+		free(l->m[i].text);
+	}
+	if (l->n > IMPORT_MAX_SHOWN)
+		fprintf(stderr, "%s: ... and %zu more %s\n", im->fname,
+		    l->n - IMPORT_MAX_SHOWN, what);
+	free(l->m);
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+imp_rec_aor(const struct imp_rec *r, char aor[STORE_AOR_MAX + 1])
+{
+	snprintf(aor, STORE_AOR_MAX + 1, "%s@%s", r->name, r->dom);
+}
+
+/*
+ * One line of f into buf[0..cap) (cap > IMPORT_LINE_MAX + 1), without
+ * its LF or CR LF, NUL-terminated.  Returns 1 (a line; *ret_long when
+ * it was longer than IMPORT_LINE_MAX and was cut, *ret_nul when it held
+ * a NUL byte), 0 at the end of the input, -1 on a read error.
+ */
+static int
+read_line(FILE *f, char *buf, size_t cap, size_t *ret_len, bool *ret_long,
+    bool *ret_nul)
+{
+	size_t n = 0;
+	bool any = false;
+	int c;
+
+	*ret_long = *ret_nul = false;
+	while ((c = getc(f)) != EOF) {
+		any = true;
+		if (c == '\n')
+			break;
+		if (c == '\0')
+			*ret_nul = true;
+		if (n < IMPORT_LINE_MAX + 1 && n + 1 < cap)
+			buf[n++] = (char)c;
+		else
+			*ret_long = true;
+	}
+	if (ferror(f))
+		return -1;
+	if (!any)
+		return 0;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (n > IMPORT_LINE_MAX)
+		*ret_long = true;
+	buf[n] = '\0';
+	*ret_len = n;
+	return 1;
+}
+
+/*
+ * Split line[0..len) at commas into at most IMPORT_FIELDS fields.  A
+ * field may be quoted, "...", to hold commas; "" inside it is one '"'.
+ * The fields go NUL-terminated into buf (len + IMPORT_FIELDS bytes:
+ * unquoting only shortens).  Returns the number of fields, or -1 with
+ * the defect in *reterr.
+ */
+static int
+split_fields(const char *line, size_t len, char *buf,
+    char *field[IMPORT_FIELDS], size_t flen[IMPORT_FIELDS],
+    const char **reterr)
+{
+	size_t i = 0, nf = 0;
+	char *w = buf;
+
+	for (;;) {
+		if (nf == IMPORT_FIELDS) {
+			*reterr = "more than 3 fields (expected "
+			    "username,password[,domain]; quote a password "
+			    "that holds a comma)";
+			return -1;
+		}
+		field[nf] = w;
+		if (i < len && line[i] == '"') {
+			for (i++;; i++) {
+				if (i >= len) {
+					*reterr = "a quoted field has no closing "
+					    "'\"'";
+					return -1;
+				}
+				if (line[i] == '"') {
+					if (i + 1 < len && line[i + 1] == '"') {
+						*w++ = '"';
+						i++;
+						continue;
+					}
+					i++;
+					break;
+				}
+				*w++ = line[i];
+			}
+			if (i < len && line[i] != ',') {
+				*reterr = "text after the closing '\"' of a "
+				    "quoted field";
+				return -1;
+			}
+		} else {
+			for (; i < len && line[i] != ','; i++) {
+				if (line[i] == '"') {
+					*reterr = "'\"' in an unquoted field "
+					    "(quote the field and double the "
+					    "'\"')";
+					return -1;
+				}
+				*w++ = line[i];
+			}
+		}
+		flen[nf] = (size_t)(w - field[nf]);
+		*w++ = '\0';
+		nf++;
+		if (i >= len)
+			break;
+		i++;		/* the comma */
+	}
+	return (int)nf;
+}
+
+/*
+ * One line that is not blank or a comment: check it, hash its password
+ * and keep the account in im->rec.  Problems go to im->err (and, with
+ * --allow-weak, weak passwords to im->warn).  The caller wipes line.
+ */
+static void
+import_line(struct import *im, struct store *st, unsigned ln,
+    const char *line, size_t len)
+{
+	char buf[IMPORT_LINE_MAX + IMPORT_FIELDS + 1], *field[IMPORT_FIELDS];
+	char user[STORE_USERNAME_MAX + 1], dom[STORE_DOMAIN_MAX + 1];
+	char why[512], aor[STORE_AOR_MAX + 1];
+	size_t flen[IMPORT_FIELDS];
+	const char *defect, *domain;
+	enum creds_reason cr;
+	struct imp_rec *r;
+	bool refuse;
+	int nf;
+
+	if ((nf = split_fields(line, len, buf, field, flen, &defect)) < 0) {
+		imp_msg(im, &im->err, ln, "%s", defect);
+		goto out;
+	}
+	if (nf < 2) {
+		imp_msg(im, &im->err, ln, "expected username,password[,domain]");
+		goto out;
+	}
+	domain = nf == 3 && flen[2] > 0 ? field[2] : im->o->domain;
+	if (account_name(field[0], flen[0], domain, user, dom, why,
+	    sizeof(why)) < 0) {
+		imp_msg(im, &im->err, ln, "%s", why);
+		goto out;
+	}
+	snprintf(aor, sizeof(aor), "%s@%s", user, dom);
+	if (flen[1] == 0) {
+		imp_msg(im, &im->err, ln, "empty password for '%s'", aor);
+		goto out;
+	}
+	cr = password_verdict(user, dom, field[1], flen[1], im->o->allow_weak,
+	    &refuse);
+	if (cr == CREDS_E_CHARSET || cr == CREDS_E_LONG) {
+		imp_msg(im, &im->err, ln, "password for '%s' refused: it %s",
+		    aor, creds_reason_text(cr));
+		goto out;
+	}
+	if (refuse) {
+		imp_msg(im, &im->err, ln, "weak password for '%s': it %s (%s); "
+		    "use --allow-weak to import it anyway", aor,
+		    creds_reason_text(cr), creds_reason_name(cr));
+		goto out;
+	}
+	if (cr != CREDS_OK)
+		imp_msg(im, &im->warn, ln, "warning: weak password imported "
+		    "for '%s' (--allow-weak): it %s", aor,
+		    creds_reason_text(cr));
+	if (im->n == IMPORT_MAX_ACCOUNTS) {
+		imp_msg(im, &im->err, ln, "more than %d accounts in one "
+		    "import: split the file", IMPORT_MAX_ACCOUNTS);
+		goto out;
+	}
+	if (im->n == im->cap) {
+		size_t ncap = im->cap != 0 ? im->cap * 2 : 256;
+		struct imp_rec *p = reallocarray(NULL, ncap, sizeof(*p));
+
+		/* By hand, not realloc: the old block holds HA1s to wipe. */
+		if (p == NULL) {
+			im->nomem = true;
+			goto out;
+		}
+		if (im->n > 0) {
+			memcpy(p, im->rec, im->n * sizeof(*p));
+			explicit_bzero(im->rec, im->n * sizeof(*p));
+		}
+		free(im->rec);
+		im->rec = p;
+		im->cap = ncap;
+	}
+	r = &im->rec[im->n];
+	memset(r, 0, sizeof(*r));
+	if (hash_password(st, user, dom, field[1], flen[1], &r->ha1, r->fp,
+	    why, sizeof(why)) < 0) {
+		imp_msg(im, &im->err, ln, "%s", why);
+		goto out;
+	}
+	if ((r->name = malloc(strlen(user) + strlen(dom) + 2)) == NULL) {
+		explicit_bzero(r, sizeof(*r));
+		im->nomem = true;
+		goto out;
+	}
+	memcpy(r->name, user, strlen(user) + 1);
+	r->dom = r->name + strlen(user) + 1;
+	memcpy(r->name + strlen(user) + 1, dom, strlen(dom) + 1);
+	r->line = ln;
+	im->n++;
+out:
+	explicit_bzero(buf, sizeof(buf));
+}
+
+/* Read and check every line of f (see import_line). -1: read error. */
+static int
+import_read(struct import *im, struct store *st, FILE *f)
+{
+	char line[IMPORT_LINE_MAX + 2];
+	unsigned ln;
+	size_t len;
+	bool toolong, nul;
+	int r = 0;
+
+	for (ln = 1; !im->nomem; ln++) {
+		if ((r = read_line(f, line, sizeof(line), &len, &toolong,
+		    &nul)) <= 0)
+			break;
+		if (toolong)
+			imp_msg(im, &im->err, ln, "line longer than %d bytes",
+			    IMPORT_LINE_MAX);
+		else if (nul)
+			imp_msg(im, &im->err, ln, "NUL byte in the line");
+		else {
+			size_t i = strspn(line, " \t");
+
+			/* Blank lines and comments. */
+			if (line[i] != '\0' && line[i] != '#')
+				import_line(im, st, ln, line, len);
+		}
+		explicit_bzero(line, sizeof(line));
+	}
+	explicit_bzero(line, sizeof(line));
+	return r < 0 ? -1 : 0;
+}
+
+static int
+rec_by_name(const void *pa, const void *pb)
+{
+	const struct imp_rec *a = *(const struct imp_rec *const *)pa;
+	const struct imp_rec *b = *(const struct imp_rec *const *)pb;
+	int c;
+
+	if ((c = strcmp(a->dom, b->dom)) != 0 ||
+	    (c = strcmp(a->name, b->name)) != 0)
+		return c;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* The same account twice in the file: every later line is an error. */
+static void
+import_check_dups(struct import *im)
+{
+	struct imp_rec **v;
+	char aor[STORE_AOR_MAX + 1];
+	size_t i, first = 0;
+
+	if (im->n < 2)
+		return;
+	if ((v = reallocarray(NULL, im->n, sizeof(*v))) == NULL) {
+		im->nomem = true;
+		return;
+	}
+	for (i = 0; i < im->n; i++)
+		v[i] = &im->rec[i];
+	qsort(v, im->n, sizeof(*v), rec_by_name);
+	for (i = 1; i < im->n; i++) {
+		if (strcmp(v[i]->dom, v[first]->dom) != 0 ||
+		    strcmp(v[i]->name, v[first]->name) != 0) {
+			first = i;
+			continue;
+		}
+		imp_rec_aor(v[i], aor);
+		imp_msg(im, &im->err, v[i]->line, "account '%s' appears twice "
+		    "(first on line %u)", aor, v[first]->line);
+	}
+	free(v);
+}
+
+static int
+known_collect(void *arg, const struct store_account *a)
+{
+	struct import *im = arg;
+	struct imp_known *k;
+	char aor[STORE_AOR_MAX + 1];
+
+	if (a->pw_fp[0] == '\0')
+		return 0;
+	if (im->nknown == im->knowncap) {
+		size_t ncap = im->knowncap != 0 ? im->knowncap * 2 : 256;
+		struct imp_known *p = reallocarray(im->known, ncap,
+		    sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		im->known = p;
+		im->knowncap = ncap;
+	}
+	snprintf(aor, sizeof(aor), "%s@%s", a->username, a->domain);
+	k = &im->known[im->nknown];
+	if ((k->aor = strdup(aor)) == NULL)
+		return -ENOMEM;
+	memcpy(k->fp, a->pw_fp, sizeof(k->fp));
+	im->nknown++;
+	return 0;
+}
+
+/* A fingerprint of the file (line > 0) or of the store (line 0). */
+struct fp_ref {
+	const char	*fp;
+	unsigned	 line;
+	size_t		 i;		/* into im->rec, or im->known */
+};
+
+static int
+ref_by_fp(const void *pa, const void *pb)
+{
+	const struct fp_ref *a = pa, *b = pb;
+	int c = strcmp(a->fp, b->fp);
+
+	if (c != 0)
+		return c;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/*
+ * Passwords used twice, within the file or by an account in the store
+ * (equal keyed fingerprints): refused unless --allow-weak, as for add.
+ * Returns 0 or a store error.
+ */
+static int
+import_check_reuse(struct import *im, struct store *st)
+{
+	struct fp_ref *v;
+	char aor[STORE_AOR_MAX + 1], other[STORE_AOR_MAX + 64];
+	size_t i, n, first = 0;
+	int r;
+
+	if ((r = store_account_list(st, known_collect, im)) < 0)
+		return r;
+	n = im->n + im->nknown;
+	if (n < 2)
+		return 0;
+	if ((v = reallocarray(NULL, n, sizeof(*v))) == NULL) {
+		im->nomem = true;
+		return 0;
+	}
+	for (i = 0; i < im->nknown; i++)
+		v[i] = (struct fp_ref){ im->known[i].fp, 0, i };
+	for (i = 0; i < im->n; i++)
+		v[im->nknown + i] = (struct fp_ref){ im->rec[i].fp,
+		    im->rec[i].line, i };
+	/* The store's accounts sort first (line 0), then by line. */
+	qsort(v, n, sizeof(*v), ref_by_fp);
+	for (i = 1; i < n; i++) {
+		if (strcmp(v[i].fp, v[first].fp) != 0) {
+			first = i;
+			continue;
+		}
+		if (v[first].line == 0)
+			snprintf(other, sizeof(other), "account '%s'",
+			    im->known[v[first].i].aor);
+		else {
+			imp_rec_aor(&im->rec[v[first].i], aor);
+			snprintf(other, sizeof(other), "'%s' (line %u)", aor,
+			    v[first].line);
+		}
+		if (v[i].line == 0)	/* two accounts of the store */
+			continue;
+		imp_rec_aor(&im->rec[v[i].i], aor);
+		/* The account itself, already there: import_write says so. */
+		if (v[first].line == 0 &&
+		    strcmp(im->known[v[first].i].aor, aor) == 0)
+			continue;
+		if (im->o->allow_weak)
+			imp_msg(im, &im->warn, v[i].line, "warning: '%s' "
+			    "shares its password with %s", aor, other);
+		else
+			imp_msg(im, &im->err, v[i].line, "password of '%s' "
+			    "refused: %s has the same password; use "
+			    "--allow-weak to import it anyway", aor, other);
+	}
+	free(v);
+	return 0;
+}
+
+/*
+ * Write the accounts in one transaction, unless some line was wrong.
+ * Accounts that exist already are errors too (all are named).  Returns
+ * 0 (committed or, with im->err non-empty, rolled back) or a store
+ * error (rolled back).
+ */
+static int
+import_write(struct import *im, struct store *st)
+{
+	struct store_account a, old;
+	char aor[STORE_AOR_MAX + 1];
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+	int r;
+
+	if ((r = store_begin(st)) < 0)
+		return r;
+	for (i = 0; i < im->n && !im->nomem; i++) {
+		const struct imp_rec *x = &im->rec[i];
+
+		r = store_account_get(st, x->name, x->dom, &old);
+		explicit_bzero(&old, sizeof(old));
+		if (r == 0) {
+			imp_rec_aor(x, aor);
+			imp_msg(im, &im->err, x->line, "account '%s' already "
+			    "exists", aor);
+			continue;
+		}
+		if (r != -ENOENT)
+			goto fail;
+		if (im->err.n > 0)
+			continue;	/* only looking for more errors */
+		account_fill(&a, im->o, x->name, x->dom, &x->ha1, x->fp, now);
+		r = store_account_add(st, &a, NULL);
+		explicit_bzero(&a, sizeof(a));
+		if (r == -EEXIST) {
+			imp_rec_aor(x, aor);
+			imp_msg(im, &im->err, x->line, "account '%s' already "
+			    "exists", aor);
+			continue;
+		}
+		if (r < 0)
+			goto fail;
+	}
+	if (im->err.n > 0 || im->nomem) {
+		store_rollback(st);
+		return 0;
+	}
+	if ((r = store_commit(st)) < 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(st);
+	return r;
+}
+
+static void
+import_clear(struct import *im)
+{
+	size_t i;
+
+	for (i = 0; i < im->n; i++)
+		free(im->rec[i].name);
+	if (im->rec != NULL)
+		explicit_bzero(im->rec, im->cap * sizeof(im->rec[0]));
+	free(im->rec);
+	for (i = 0; i < im->nknown; i++)
+		free(im->known[i].aor);
+	if (im->known != NULL)
+		explicit_bzero(im->known, im->knowncap * sizeof(im->known[0]));
+	free(im->known);
+	for (i = 0; i < im->err.n; i++)
+		free(im->err.m[i].text);
+	free(im->err.m);
+	for (i = 0; i < im->warn.n; i++)
+		free(im->warn.m[i].text);
+	free(im->warn.m);
+	memset(im, 0, sizeof(*im));
+}
+
+/*
+ * import FILE|-: every account of the file, or none.  Lines are
+ * username,password[,domain]; see usage() and sipwall(1).
+ */
+static int
+act_import(struct opts *o)
+{
+	static char iobuf[BUFSIZ];	/* holds passwords: wiped below */
+	struct import im = { .o = o };
+	struct cli_store cs = { 0 };
+	bool is_stdin = strcmp(o->file, "-") == 0;
+	FILE *f = NULL;
+	int r, rc = 1;
+
+	im.fname = is_stdin ? "stdin" : o->file;
+	if (is_stdin)
+		f = stdin;
+	else if ((f = fopen(o->file, "re")) == NULL) {
+		fprintf(stderr, "sipwall: cannot open '%s': %s\n", o->file,
+		    strerror(errno));
+		return 1;
+	}
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
+	if ((rc = cli_store_open(o->conf, o->dir, true, &cs)) != 0)
+		goto out;
+	rc = 1;
+	if (import_read(&im, cs.st, f) < 0) {
+		fprintf(stderr, "sipwall: cannot read '%s': %s\n", im.fname,
+		    strerror(errno));
+		fprintf(stderr, "sipwall: nothing imported\n");
+		goto out;
+	}
+	import_check_dups(&im);
+	if ((r = import_check_reuse(&im, cs.st)) == 0)
+		r = import_write(&im, cs.st);
+	if (im.nomem)
+		r = -ENOMEM;
+	if (r < 0) {
+		imp_msgs_print(&im, &im.err, "errors");
+		fprintf(stderr, "sipwall: cannot import accounts: %s\n",
+		    store_strerror(r));
+		fprintf(stderr, "sipwall: nothing imported\n");
+		goto out;
+	}
+	if (im.err.n > 0) {
+		size_t nerr = im.err.n;
+
+		imp_msgs_print(&im, &im.err, "errors");
+		fprintf(stderr, "sipwall: nothing imported (%zu error%s)\n",
+		    nerr, nerr == 1 ? "" : "s");
+		goto out;
+	}
+	{
+		size_t nwarn = im.warn.n;
+
+		imp_msgs_print(&im, &im.warn, "warnings");
+		if (o->json)
+			rc = cli_json_print(json_pack("{s:I, s:I}", "imported",
+			    (json_int_t)im.n, "warnings", (json_int_t)nwarn));
+		else {
+			printf("imported %zu account%s\n", im.n,
+			    im.n == 1 ? "" : "s");
+			rc = fflush(stdout) != 0;
+		}
+	}
+out:
+	import_clear(&im);
+	cli_store_close(&cs);
+	if (f != NULL && !is_stdin)
+		fclose(f);
+	explicit_bzero(iobuf, sizeof(iobuf));
+	return rc;
+}
+
 /* --- audit ---------------------------------------------------------------------- */
 
 struct audit_acc {
@@ -1281,6 +1955,8 @@ static const struct action actions[] = {
 	{ "rotate", act_rotate, O_DOMAIN | O_JSON, true },
 	{ "delete", act_delete, O_DOMAIN, true },
 	{ "audit", act_audit, O_JSON, false },
+	{ "import", act_import, O_DOMAIN | O_GROUP | O_ALLOW | O_MAXC | O_WEAK |
+	    O_JSON, false, true },
 };
 
 int

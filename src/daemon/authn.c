@@ -272,6 +272,12 @@ authn_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 		}
 		bf_success(s->bf, c.username, &src->addr, uv_now(&w->loop));
 		trust_note(s->trust, &src->addr, c.username, uv_now(&w->loop));
+		if ((g = guard_authenticated(w, src, c.username,
+		    slice_make(m->buf, m->len))) != GUARD_PASS) {
+			if (g == GUARD_LIMIT)
+				uas_reply_limit(w, t, m, src);
+			return 0;
+		}
 		w->st.auth_ok++;
 		auth_event(w, SECEV_AUTH_OK, m, src, c.username,
 		    digest_alg_name(p.alg));

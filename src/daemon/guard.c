@@ -140,6 +140,34 @@ guard_take(struct worker *w, const struct sip_dest *src, const struct rl_key *k,
 }
 
 enum guard_verdict
+guard_authenticated(struct worker *w, const struct sip_dest *src,
+    struct slice account, struct slice sample)
+{
+	struct sw_sec *s = &w->env->sec;
+	const struct zone_rt *z = guard_zone(w, src);
+	uint64_t now = uv_now(&w->loop);
+	unsigned m;
+	struct rl_rate r;
+	struct rl_key k;
+
+	if (z->trusted)
+		return GUARD_PASS;
+	/* the anonymous budgets were charged before we knew who it was */
+	m = guard_trust(w, src);
+	if (m == 0)
+		m = 1;
+	r = scaled(z->src, m);
+	if (rl_key_src(&k, &src->addr) == 0)
+		rl_give(s->rl, &k, &r, 1, now);
+	r = scaled(z->prefix, m);
+	if (rl_key_prefix(&k, &src->addr) == 0)
+		rl_give(s->rl, &k, &r, 1, now);
+	if (rl_key_src_account(&k, &src->addr, account) < 0)
+		return GUARD_PASS;
+	return guard_take(w, src, &k, &z->authed, "authenticated", sample);
+}
+
+enum guard_verdict
 guard_packet(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
     size_t len)
 {

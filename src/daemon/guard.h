@@ -32,6 +32,12 @@ enum guard_verdict guard_take(struct worker *w, const struct sip_dest *src,
 	    const struct rl_key *k, const struct rl_rate *r, const char *what,
 	    struct slice sample);
 
+/* m authenticated as account: move its cost from the anonymous
+ * budgets to the (source, account) one. */
+enum guard_verdict guard_authenticated(struct worker *w,
+	    const struct sip_dest *src, struct slice account,
+	    struct slice sample);
+
 /* Ban src now (unless never banned); event and store.  1 when banned. */
 int	guard_ban(struct worker *w, const struct sip_dest *src,
 	    enum ban_reason reason, uint32_t count, struct slice sample,

@@ -227,6 +227,8 @@ uas_request(struct worker *w, const struct sip_msg *m,
 		    "transaction table full");
 		return;
 	}
+	if (m->method == SIP_M_REGISTER)
+		txn_set_oneshot(t);
 	if (m->method == SIP_M_CANCEL) {
 		/* 22.1: CANCEL cannot be challenged; it only matches an
 		 * INVITE this source already got through with */

@@ -339,6 +339,26 @@ rl_take(struct rl_table *t, const struct rl_key *k,
 	return res.allowed;
 }
 
+void
+rl_give(struct rl_table *t, const struct rl_key *k, const struct rl_rate *rate,
+    uint32_t n, uint64_t now_ms)
+{
+	uint64_t h = sw_hash(k->b, k->len), cap = bucket_cap(rate);
+	struct rl_stripe *s = stripe_of(t, h);
+	struct rl_entry *e;
+	uint32_t i;
+
+	pthread_mutex_lock(&s->mu);
+	if ((i = find(s, k, h)) != PTAB_NIL) {
+		e = &s->e[i];
+		refill(e, rate, now_ms);
+		e->utokens += (uint64_t)n * RL_UTOKEN;
+		if (e->utokens > cap)
+			e->utokens = cap;
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
 int
 rl_forget(struct rl_table *t, const struct rl_key *k)
 {

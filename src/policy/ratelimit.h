@@ -142,6 +142,14 @@ rl_check(struct rl_table *t, const struct rl_key *k,
 	return rl_take(t, k, rate, 1, now_ms, ret);
 }
 
+/*
+ * Give n tokens back to k's bucket (never above its burst): a request
+ * charged to one bucket turned out to belong to another, e.g. an
+ * authenticated request first counted against its anonymous source.
+ * A key not in the table is left alone.
+ */
+void		rl_give(struct rl_table *t, const struct rl_key *k,
+		    const struct rl_rate *rate, uint32_t n, uint64_t now_ms);
 /* Drop k (e.g. an operator's reset).  1 when it was there. */
 int		rl_forget(struct rl_table *t, const struct rl_key *k);
 void		rl_stats(struct rl_table *t, struct rl_stats *ret);

@@ -23,6 +23,7 @@ struct txn {
 	uint64_t		 hash;
 	uint8_t			 kind;
 	uint8_t			 state;
+	uint8_t			 oneshot;	/* no Timer J: see txn_set_oneshot */
 	uint16_t		 last_status;
 	uint32_t		 interval;	/* current retransmit interval */
 	struct sip_dest		 dest;
@@ -518,7 +519,7 @@ txn_server_reply(struct txn_layer *L, struct txn *t, unsigned status,
 		}
 	} else {
 		t->state = TXN_S_COMPLETED;
-		if (reliable) {
+		if (reliable || t->oneshot) {
 			txn_end(t);			/* J = 0 */
 			return r;
 		}
@@ -527,6 +528,13 @@ txn_server_reply(struct txn_layer *L, struct txn *t, unsigned status,
 	if (t->state == TXN_S_TERMINATED || r < 0)
 		txn_end(t);
 	return r;
+}
+
+void
+txn_set_oneshot(struct txn *t)
+{
+	if (t->kind == TXN_SERVER_NONINVITE)
+		t->oneshot = 1;
 }
 
 struct txn *

@@ -107,6 +107,15 @@ int		txn_server_new(struct txn_layer *L, const struct sip_msg *req,
 int		txn_server_reply(struct txn_layer *L, struct txn *t,
 		    unsigned status, const uint8_t *buf, size_t len);
 /* The INVITE server transaction a CANCEL refers to (RFC 3261 9.2). */
+/*
+ * A non-INVITE server transaction that ends as soon as its final
+ * response is sent, as over a reliable transport (Timer J = 0).  For
+ * requests whose TU recognises a retransmission by itself (REGISTER:
+ * the repeated nonce count is refused by the replay table and the
+ * registrar's CSeq check), so that no state is held for 64*T1 after
+ * each answer.
+ */
+void		txn_set_oneshot(struct txn *t);
 struct txn	*txn_server_find_invite(struct txn_layer *L,
 		    const struct sip_msg *cancel);
 
