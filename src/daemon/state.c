@@ -597,6 +597,24 @@ ban_load_one(void *arg, const struct store_ban *b)
 	return 0;
 }
 
+/* Strikes of bans that are over: the next ban of the key escalates. */
+static int
+hist_load_one(void *arg, const char *key, uint32_t strikes, int64_t last)
+{
+	struct sw_env *env = arg;
+	struct ban_entry e;
+
+	memset(&e, 0, sizeof(e));
+	if (cidr_parse_cstr(key, &e.key, NULL, NULL) < 0)
+		return 0;
+	e.reason = BAN_R_NONE;
+	e.strikes = strikes;
+	e.until_ms = (uint64_t)last * 1000;
+	e.since_ms = e.until_ms;
+	ban_load(env->sec.bans, &e, wall_ms());
+	return 0;
+}
+
 int
 state_open(struct sw_env *env)
 {
@@ -636,7 +654,9 @@ state_open(struct sw_env *env)
 		    store_strerror(r));
 		return r;
 	}
-	if ((r = store_ban_load_active(s->st, (int64_t)time(NULL),
+	if ((r = store_ban_history_list(s->st, (int64_t)((wall_ms() -
+	    c->bans.forget_ms) / 1000), hist_load_one, env)) < 0 ||
+	    (r = store_ban_load_active(s->st, (int64_t)time(NULL),
 	    ban_load_one, env)) < 0) {
 		log_warnx("store: reading bans: %s", store_strerror(r));
 		return r;

@@ -284,6 +284,11 @@ int	store_ban_history_get(struct store *st, const char *key,
 	    uint32_t *ret_strikes, int64_t *ret_last);
 int	store_ban_history_put(struct store *st, const char *key,
 	    uint32_t strikes, int64_t last);
+/* Every history row whose last strike is at or after `since`. */
+typedef int (*store_hist_fn)(void *arg, const char *key, uint32_t strikes,
+	    int64_t last);
+int	store_ban_history_list(struct store *st, int64_t since,
+	    store_hist_fn fn, void *arg);
 /* Forget history whose last strike is older than `before`. */
 int	store_ban_history_prune(struct store *st, int64_t before, unsigned *ret_n);
 

@@ -276,3 +276,34 @@ store_ban_history_prune(struct store *st, int64_t before, unsigned *ret_n)
 		*ret_n = (unsigned)sqlite3_changes64(st->db);
 	return 0;
 }
+
+int
+store_ban_history_list(struct store *st, int64_t since, store_hist_fn fn,
+    void *arg)
+{
+	char key[STORE_BAN_KEY_MAX + 1];
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if (fn == NULL)
+		return -EINVAL;
+	if ((r = store_stmt(st, SQL_HIST_SINCE, &s)) < 0)
+		return r;
+	if ((r = store_err(sqlite3_bind_int64(s, 1, since))) < 0)
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t v = sqlite3_column_int64(s, 1);
+
+		if (store_col_text(s, 0, key, sizeof(key)) < 0 || v < 1 ||
+		    v > UINT32_MAX)
+			continue;	/* a damaged row teaches nothing */
+		if ((r = fn(arg, key, (uint32_t)v,
+		    sqlite3_column_int64(s, 2))) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = store_err(sqlite3_extended_errcode(st->db));
+out:
+	store_stmt_done(s);
+	return r;
+}

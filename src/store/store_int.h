@@ -53,6 +53,7 @@ enum store_sql {
 	SQL_HIST_GET,
 	SQL_HIST_PUT,
 	SQL_HIST_PRUNE,
+	SQL_HIST_SINCE,
 	SQL_MAX
 };
 

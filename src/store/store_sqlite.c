@@ -232,6 +232,8 @@ const char *const store_sql_text[SQL_MAX] = {
 	    "VALUES (?1, ?2, ?3) ON CONFLICT (\"key\") DO UPDATE SET "
 	    "strikes = excluded.strikes, \"last\" = excluded.\"last\"",
 	[SQL_HIST_PRUNE] = "DELETE FROM ban_history WHERE \"last\" < ?1",
+	[SQL_HIST_SINCE] = "SELECT \"key\", strikes, \"last\" FROM ban_history "
+	    "WHERE \"last\" >= ?1 ORDER BY \"key\"",
 };
 
 int

@@ -989,6 +989,48 @@ test_ban_history(void **state)
 	store_close(st);
 }
 
+struct hist_seen {
+	char		keys[4][STORE_BAN_KEY_MAX + 1];
+	uint32_t	strikes[4];
+	size_t		n;
+};
+
+static int
+hist_collect(void *arg, const char *key, uint32_t strikes, int64_t last)
+{
+	struct hist_seen *h = arg;
+
+	(void)last;
+	if (h->n == 4)
+		return 99;
+	snprintf(h->keys[h->n], sizeof(h->keys[0]), "%s", key);
+	h->strikes[h->n++] = strikes;
+	return 0;
+}
+
+static void
+test_ban_history_list(void **state)
+{
+	struct store *st = open_ok();
+	struct hist_seen h;
+
+	assert_int_equal(store_ban_history_put(st, "192.0.2.1", 2, 100), 0);
+	assert_int_equal(store_ban_history_put(st, "192.0.2.0/24", 1, 300), 0);
+	assert_int_equal(store_ban_history_put(st, "2001:db8::1", 5, 50), 0);
+	memset(&h, 0, sizeof(h));
+	/* only what is recent enough to still escalate, in key order */
+	assert_int_equal(store_ban_history_list(st, 100, hist_collect, &h), 0);
+	assert_int_equal(h.n, 2);
+	assert_string_equal(h.keys[0], "192.0.2.0/24");
+	assert_string_equal(h.keys[1], "192.0.2.1");
+	assert_int_equal(h.strikes[1], 2);
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_ban_history_list(st, 0, hist_collect, &h), 0);
+	assert_int_equal(h.n, 3);
+	assert_int_equal(store_ban_history_list(st, 0, NULL, NULL), -EINVAL);
+	store_close(st);
+}
+
 /* --- meta, generations, change detection, fingerprints ---------------------- */
 
 static void
@@ -1213,6 +1255,7 @@ main(void)
 		T(test_bans),
 		T(test_ban_validation),
 		T(test_ban_history),
+		T(test_ban_history_list),
 		T(test_meta_and_gen),
 		T(test_changed_between_connections),
 		T(test_pw_fingerprint),
