@@ -279,8 +279,21 @@ authn_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 			return 0;
 		}
 		w->st.auth_ok++;
-		auth_event(w, SECEV_AUTH_OK, m, src, c.username,
-		    digest_alg_name(p.alg));
+		{
+			struct secevent ev;
+			const struct sip_hdr *ua = sip_msg_hdr(m,
+			    SIP_H_USER_AGENT);
+
+			secevent_init(&ev, SECEV_AUTH_OK);
+			ev.method = m->method_s;
+			ev.call_id = m->call_id;
+			ev.account = c.username;
+			if (ua != NULL)
+				ev.user_agent = ua->value;
+			secevent_add_str(&ev, "scheme", "digest");
+			secevent_add_str(&ev, "algorithm", digest_alg_name(p.alg));
+			worker_event(w, &ev, src);
+		}
 		return 1;
 	}
 	if (digest_reason_is_stale(why) || why == DIGEST_E_NONCE_INVALID) {

@@ -114,6 +114,7 @@ limited(struct worker *w, const struct sip_dest *src, const struct rl_result *re
 		secevent_init(&ev, SECEV_RATE_LIMITED);
 		ev.reason = what;
 		ev.status = z->reply ? 503 : 0;
+		secevent_add_str(&ev, "scope", what);
 		worker_event(w, &ev, src);
 		/* trust earned by authenticating is never turned into a ban:
 		 * that is the NAT office re-registering after an outage */
@@ -261,10 +262,12 @@ guard_request(struct worker *w, const struct sip_msg *m,
 
 		w->st.scanners++;
 		secevent_init(&ev, SECEV_SCANNER_DETECTED);
-		ev.reason = "signature";
+		ev.reason = sm.type == SCAN_M_SUBSTR_CI || sm.type == SCAN_M_PREFIX ?
+		    "user_agent" : "signature";
 		ev.method = m->method_s;
 		ev.user_agent = uas;
 		ev.detail = sm.tool;
+		secevent_add_str(&ev, "fingerprint", sm.tool);
 		secevent_add_str(&ev, "confidence", scan_conf_name(sm.conf));
 		secevent_add_int(&ev, "signature_line", sm.line);
 		worker_event(w, &ev, src);
