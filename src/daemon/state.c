@@ -724,7 +724,10 @@ ban_unsync_one(void *arg, const struct ban_entry *e, enum ban_state st)
 {
 	struct ban_keys *k = arg;
 
-	if (st != BAN_S_ACTIVE || e->since_ms + STATE_BAN_GRACE_MS > k->now_ms)
+	/* a ban of our own workers (no origin yet) may still be on its
+	 * way to the store; one loaded from the store is not */
+	if (st != BAN_S_ACTIVE || (e->origin[0] == '\0' &&
+	    e->since_ms + STATE_BAN_GRACE_MS > k->now_ms))
 		return 0;
 	if (bsearch(&e->key, k->v, k->n, sizeof(*k->v), cidr_cmp) != NULL)
 		return 0;
