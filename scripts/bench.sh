@@ -1,8 +1,22 @@
 #!/bin/sh
 # Run the benchmarks of BUILD pinned to one core; each prints ratios
 # against its peer measured in the same run.
+#   BENCH_CORE       the core of the measured program (default 1)
+#   BENCH_SIPP_CORE  the core of the load generator (default 0)
+#   BENCH_ONLY       parse | register (default: all)
 set -eu
 BUILD=${1:-build}
 CORE=${BENCH_CORE:-1}
-echo "== bench/parse: sipwall vs libosip2, pinned to core $CORE"
-taskset -c "$CORE" "$BUILD/bench/bench_parse"
+SIPP_CORE=${BENCH_SIPP_CORE:-0}
+ONLY=${BENCH_ONLY:-}
+PYTHON=${PYTHON:-/usr/bin/python3}
+
+if [ -z "$ONLY" ] || [ "$ONLY" = parse ]; then
+	echo "== bench/parse: sipwall vs libosip2, pinned to core $CORE"
+	taskset -c "$CORE" "$BUILD/bench/bench_parse"
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = register ]; then
+	# At most about five minutes: 10 s steps, bounded by --budget.
+	"$PYTHON" bench/register/register.py --build "$BUILD" \
+	    --server-core "$CORE" --sipp-core "$SIPP_CORE"
+fi

@@ -152,7 +152,7 @@ failed(struct worker *w, struct txn *t, const struct sip_msg *m,
 	return 0;
 }
 
-static void
+static int
 unknown_user(struct worker *w, const struct sip_msg *m,
     const struct sip_dest *src, struct slice user)
 {
@@ -161,14 +161,15 @@ unknown_user(struct worker *w, const struct sip_msg *m,
 	auth_event(w, SECEV_AUTH_UNKNOWN_ACCOUNT, m, src, user,
 	    "unknown_user");
 	if (!w->env->conf->scanner.enabled || guard_trust(w, src) > 0)
-		return;
+		return 0;
 	if (scan_bh_unknown_user(w->env->sec.bh, &src->addr, user,
 	    uv_now(&w->loop), &res) == SCAN_B_EXTENSION_PROBE && res.crossed) {
 		auth_event(w, SECEV_SCANNER_DETECTED, m, src, user,
 		    scan_behaviour_name(SCAN_B_EXTENSION_PROBE));
-		guard_ban(w, src, BAN_R_SCANNER_BEHAVIOUR, res.distinct,
+		return guard_ban(w, src, BAN_R_SCANNER_BEHAVIOUR, res.distinct,
 		    slice_make(m->buf, m->len), "extension probing");
 	}
+	return 0;
 }
 
 static void
@@ -303,8 +304,12 @@ authn_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 		challenge(w, t, m, src, digest_reason_is_stale(why));
 		return 0;
 	}
-	if (why == DIGEST_E_UNKNOWN_USER)
-		unknown_user(w, m, src, c.username);
+	if (why == DIGEST_E_UNKNOWN_USER) {
+		if (unknown_user(w, m, src, c.username)) {
+			w->st.auth_failed++;
+			return 0;	/* banned: silence from now on */
+		}
+	}
 	else if (known && (why == DIGEST_E_BAD_RESPONSE ||
 	    why == DIGEST_E_NO_HA1))
 		wrong_password(w, m, src, c.username, digest_reason_name(why));

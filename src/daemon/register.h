@@ -13,8 +13,8 @@
 #include "auth/account.h"
 #include "daemon/worker.h"
 
-#define REG_PENDING_MAX		512	/* REGISTERs waiting for the store */
-#define REG_RESP_MAX		8192
+#define REG_PENDING_MAX		4096	/* REGISTERs waiting for the store */
+#define REG_RESP_MAX		4096
 
 int	reg_service_init(struct worker *w);
 void	reg_service_close(struct worker *w);

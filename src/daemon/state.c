@@ -634,6 +634,7 @@ state_open(struct sw_env *env)
 	}
 	store_writer_conf_init(&wc, path);
 	wc.capacity = STATE_WRITER_QUEUE;
+	wc.batch_max = 1024;	/* a slow fsync takes what queued behind it */
 	if ((r = store_writer_start(&wc, &s->wr, msg, sizeof(msg))) < 0) {
 		log_warnx("store writer: %s", msg);
 		return r;
@@ -693,7 +694,7 @@ ban_sync_one(void *arg, const struct store_ban *b)
 {
 	struct ban_keys *k = arg;
 	struct ban_entry e, cur;
-	enum ban_state st;
+	enum ban_state st = BAN_S_REMEMBERED;
 
 	if (b->until != 0 && (uint64_t)b->until * 1000 <= k->now_ms)
 		return 0;
@@ -710,11 +711,15 @@ ban_sync_one(void *arg, const struct store_ban *b)
 	}
 	k->v[k->n++] = e.key;
 	/* new in the store (the CLI), or changed there: take it */
+	/* the store keeps whole seconds: our own bans come back rounded */
 	if (ban_get(k->env->sec.bans, &e.key, k->now_ms, &cur, &st) < 0 ||
-	    st != BAN_S_ACTIVE || cur.until_ms != e.until_ms) {
-		if (ban_load(k->env->sec.bans, &e, k->now_ms) == 0 &&
-		    (st != BAN_S_ACTIVE || cur.until_ms < e.until_ms))
-			emit_ban_event(k->env, SECEV_BAN_ADDED, &e, "store");
+	    st != BAN_S_ACTIVE || (cur.until_ms != BAN_FOREVER &&
+	    (e.until_ms == BAN_FOREVER || e.until_ms > cur.until_ms + 1000))) {
+		int was = st == BAN_S_ACTIVE;
+
+		if (ban_load(k->env->sec.bans, &e, k->now_ms) == 0 && !was)
+			emit_ban_event(k->env, SECEV_BAN_ADDED, &e,
+			    ban_reason_name(e.reason));
 	}
 	return 0;
 }
@@ -729,7 +734,8 @@ ban_unsync_one(void *arg, const struct ban_entry *e, enum ban_state st)
 	if (st != BAN_S_ACTIVE || (e->origin[0] == '\0' &&
 	    e->since_ms + STATE_BAN_GRACE_MS > k->now_ms))
 		return 0;
-	if (bsearch(&e->key, k->v, k->n, sizeof(*k->v), cidr_cmp) != NULL)
+	if (k->n > 0 &&
+	    bsearch(&e->key, k->v, k->n, sizeof(*k->v), cidr_cmp) != NULL)
 		return 0;
 	/* removed from the store by an operator */
 	if (ban_remove(k->env->sec.bans, &e->key, NULL) == 0)
@@ -748,7 +754,8 @@ bans_reconcile(struct sw_env *env)
 		free(k.v);
 		return;
 	}
-	qsort(k.v, k.n, sizeof(*k.v), cidr_cmp);
+	if (k.n > 1)
+		qsort(k.v, k.n, sizeof(*k.v), cidr_cmp);
 	ban_foreach(env->sec.bans, k.now_ms, ban_unsync_one, &k);
 	free(k.v);
 }

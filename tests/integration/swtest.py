@@ -106,13 +106,51 @@ DEFAULT_ZONES = [
     {"name": "core", "trust": "trusted", "allow": ["127.0.0.0/8"]},
 ]
 
+# The zones of a daemon whose listeners face the untrusted `internet`:
+# the trusted zones name documentation prefixes (RFC 5737), because
+# sources a trusted zone allows are never banned anywhere -- with the
+# loopback there, no test attacker could ever be banned.
+EDGE_ZONES = [
+    {"name": "lab", "trust": "trusted", "auth": "none",
+     "allow": ["192.0.2.0/24"]},
+    {"name": "internet", "trust": "untrusted"},
+    {"name": "core", "trust": "trusted", "allow": ["198.51.100.0/24"]},
+]
+
+
+def zones(base=None, **overrides):
+    """EDGE_ZONES (or base) with some zones' keys replaced, e.g.
+    zones(internet={"rate_limits": {"action": "reply"}})."""
+    out = []
+    for z in base or EDGE_ZONES:
+        z = dict(z)
+        deep_merge(z, overrides.get(z["name"]))
+        out.append(z)
+    return out
+
+
+# For tests that are not about protection: budgets and thresholds no
+# test of auth or registration can reach, so that a burst of test
+# requests or failures never ends in a ban.
+LENIENT = {
+    "bans": {"auth_failures": 100000, "rate_strikes": 100000},
+    "scanner": {"unknown_users": 100000, "sweep": 100000},
+    "bruteforce": {"failures": 1000000},
+}
+LENIENT_RATES = {"rate_limits": {
+    "source": {"rate": "100000/s", "burst": 100000},
+    "prefix": {"rate": "100000/s", "burst": 100000},
+    "account": {"rate": "100000/s", "burst": 100000},
+    "authenticated": {"rate": "100000/s", "burst": 100000}}}
+
 
 class Daemon:
     """One sipwalld process on loopback with its own state directory.
 
     zone: the zone of every listener (`lab` by default: trusted, no
-    authentication; `internet` for the untrusted edge).  zones: replaces
-    the list of zones (a list of dicts).  conf: a dict deep-merged into
+    authentication; `internet` for the untrusted edge, whose daemons get
+    EDGE_ZONES).  zones: replaces the list of zones (a list of dicts).
+    conf: a dict deep-merged into
     the generated config (e.g. {"auth": {"nonce_ttl": "10s"}}).
     extra_conf: raw YAML appended to the file (top-level sections the
     generated config does not have)."""
@@ -138,7 +176,8 @@ class Daemon:
                      "state_dir": self.state},
             "listen": [{"transport": t, "address": h, "port": p,
                         "zone": zone} for (t, h, p) in self.listeners],
-            "zones": [dict(z) for z in (zones or DEFAULT_ZONES)],
+            "zones": [dict(z) for z in (zones or (
+                DEFAULT_ZONES if zone == "lab" else EDGE_ZONES))],
             "sip": {"timers": {"t1": t1},
                     "tcp": {"idle_timeout": idle,
                             "message_timeout": msg_timeout,
@@ -176,6 +215,7 @@ class Daemon:
             if self.stderr().count("listening on") >= len(self.listeners):
                 return self
             time.sleep(0.05)
+        self.kill9()
         raise RuntimeError("sipwalld did not start: " + self.stderr())
 
     @property

@@ -557,6 +557,245 @@ def test_concurrent_cli_writers(store):
     assert store.rows("SELECT count(*) FROM accounts") == [(17,)]
 
 
+# --- import -------------------------------------------------------------------
+
+PW = ["Qm4-Tz8!vK2#pLx9", "Wr6_Bn3@cJ7$dHy5", "Fs9+Gk2%eN4&tRw8",
+      "Yp3=Hv6*aM9^sDq2", "Zc8~Lj5?bT2!uKe6"]
+
+
+def write(store, name, text):
+    path = os.path.join(store.dir, name)
+    with open(path, "w", newline="") as f:
+        f.write(text)
+    return path
+
+
+def count(store):
+    if not os.path.exists(store.path):
+        return 0
+    return store.rows("SELECT count(*) FROM accounts")[0][0]
+
+
+def test_import_gives_the_stored_ha1(store):
+    path = write(store, "users.csv",
+                 "# username,password[,domain]\n"
+                 "\n"
+                 "   \t\n"
+                 f"alice,{PW[0]}\n"
+                 f"bob,{PW[1]},Example.COM\r\n"
+                 f"carol@example.org,{PW[2]}\n"
+                 f"  # indented comment\n"
+                 f"dave,{PW[3]},\n")          # empty domain: the default
+    p = store.account("import", path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "imported 4 accounts\n"
+    assert p.stderr == ""
+    want = [("alice", "sipwall", PW[0]), ("bob", "example.com", PW[1]),
+            ("carol", "example.org", PW[2]), ("dave", "sipwall", PW[3])]
+    fps = set()
+    for user, dom, pw in want:
+        row = store.account_row(user, dom)
+        assert (row["ha1_md5"], row["ha1_sha256"]) == ha1(user, dom, pw)
+        assert row["grp"] == "default" and row["max_contacts"] == 5
+        assert row["enabled"] == 1 and row["allow_cidrs"] == ""
+        assert abs(row["created"] - time.time()) < 60
+        assert re.fullmatch(r"[0-9a-f]{64}", row["pw_fp"])
+        fps.add(row["pw_fp"])
+    assert len(fps) == 4
+    assert count(store) == 4
+    # Same fingerprint as `add` computes for the same password.
+    p = store.account("add", "erin", "--password-stdin", input=PW[0] + "\n")
+    assert p.returncode == 1
+    assert "account 'alice@sipwall' has the same password" in p.stderr
+    # No password in the store files.
+    for name in os.listdir(store.dir):
+        if name.endswith(".csv"):
+            continue
+        with open(os.path.join(store.dir, name), "rb") as f:
+            data = f.read()
+            assert not any(pw.encode() in data for pw in PW)
+
+
+def test_import_stdin_domain_and_options(store):
+    text = f"alice,{PW[0]}\nbob,{PW[1]},other.example\n"
+    p = store.account("import", "-", "--domain", "Corp.Example", "--group",
+                      "sales", "--max-contacts", "2", "--allow",
+                      "192.0.2.0/24", "--json", input=text)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == {"imported": 2, "warnings": 0}
+    a = store.account_row("alice", "corp.example")
+    assert a["ha1_md5"] == ha1("alice", "corp.example", PW[0])[0]
+    b = store.account_row("bob", "other.example")
+    assert b["ha1_md5"] == ha1("bob", "other.example", PW[1])[0]
+    for row in (a, b):
+        assert row["grp"] == "sales" and row["max_contacts"] == 2
+        assert row["allow_cidrs"] == "192.0.2.0/24"
+    # An empty input imports nothing and says so.
+    p = store.account("import", "-", input="# nothing\n\n")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "imported 0 accounts\n"
+
+
+def test_import_quoted_fields(store):
+    pw_comma, pw_quote = "Kx7,Rm2!Tq9-Vb4", 'Jn5"Wc8#Pz3_Hd6'
+    path = write(store, "q.csv", f'alice,"{pw_comma}"\n'
+                 f'"bob","{pw_quote.replace(chr(34), chr(34) * 2)}",'
+                 f'"example.com"\n')
+    p = store.account("import", path)
+    assert p.returncode == 0, p.stderr
+    assert store.account_row("alice")["ha1_md5"] == \
+        ha1("alice", "sipwall", pw_comma)[0]
+    assert store.account_row("bob", "example.com")["ha1_md5"] == \
+        ha1("bob", "example.com", pw_quote)[0]
+
+
+@pytest.mark.parametrize("line,msg", [
+    ("frank", "expected username,password[,domain]"),
+    ("frank,", "empty password for 'frank@sipwall'"),
+    (f"frank,{PW[4]},example.com,x", "more than 3 fields"),
+    (f'frank,"{PW[4]}', "a quoted field has no closing"),
+    (f'frank,"{PW[4]}"x', "text after the closing"),
+    ('frank,Ab"cd1234Efgh', "'\"' in an unquoted field"),
+    (f"fr ank,{PW[4]}", "invalid username 'fr ank'"),
+    (f",{PW[4]}", "invalid username ''"),
+    (f"{'f' * 65},{PW[4]}", "1 to 64 characters"),
+    (f"frank,{PW[4]},bad domain", "invalid domain 'bad domain'"),
+    (f"frank@a.example,{PW[4]},b.example", "disagree"),
+    ("frank,password123", "weak password for 'frank@sipwall': it is "
+     "shorter than 12 characters (too_short); use --allow-weak"),
+    ("frank,Password2024!xyz", "(common_password)"),
+    ("frank,Frank-the-great-7X", "(contains_username)"),
+    ("frank,Abcdefgh\x1b[1mXyz9", "control characters"),
+    ("frank," + "Kq7-" + "x9Z_" * 32, "longer than 128 bytes"),
+    ("frank,Kq7-x9Z_\x00abc", "NUL byte"),
+    ("x" * 1100, "line longer than 1024 bytes"),
+])
+def test_import_bad_line_imports_nothing(store, line, msg):
+    assert store.account("add", "seed", "--password-stdin",
+                         input=PW[0] + "\n").returncode == 0
+    path = write(store, "bad.csv", f"# header\nalice,{PW[1]}\n{line}\n"
+                 f"bob,{PW[2]}\n")
+    p = store.account("import", path)
+    assert p.returncode == 1
+    first = p.stderr.splitlines()[0]
+    assert first.startswith(f"{path}:3: "), p.stderr
+    assert msg in first, p.stderr
+    assert p.stderr.endswith("sipwall: nothing imported (1 error)\n")
+    assert p.stdout == ""
+    # All or nothing: the good lines were not imported either.
+    assert [r[0] for r in store.rows("SELECT username FROM accounts")] == \
+        ["seed"]
+    # A refused password is never echoed.
+    pw = line.split(",", 1)[-1]
+    if len(pw) >= 8 and "\x00" not in pw:
+        assert pw not in p.stderr
+
+
+def test_import_reports_every_bad_line_in_order(store):
+    assert store.account("add", "carol", "--password-stdin",
+                         input=PW[2] + "\n").returncode == 0
+    path = write(store, "u.csv",
+                 f"alice,{PW[0]}\n"           # 1 ok
+                 f"bob,short\n"               # 2 weak
+                 f"carol,{PW[3]}\n"           # 3 exists
+                 f"alice,{PW[4]}\n"           # 4 twice
+                 f"dave,{PW[0]}\n"            # 5 same password as line 1
+                 f"erin,{PW[2]}\n"            # 6 same password as carol
+                 f"fr ank,{PW[1]}\n")         # 7 bad name
+    p = store.account("import", path)
+    assert p.returncode == 1
+    lines = p.stderr.splitlines()
+    assert [l.split(":")[1] for l in lines[:-1]] == \
+        ["2", "3", "4", "5", "6", "7"], p.stderr
+    assert "account 'carol@sipwall' already exists" in lines[1]
+    assert "account 'alice@sipwall' appears twice (first on line 1)" \
+        in lines[2]
+    assert "password of 'dave@sipwall' refused: 'alice@sipwall' (line 1) " \
+        "has the same password" in lines[3]
+    assert "password of 'erin@sipwall' refused: account 'carol@sipwall' " \
+        "has the same password" in lines[4]
+    assert lines[-1] == "sipwall: nothing imported (6 errors)"
+    assert count(store) == 1
+
+
+def test_import_allow_weak_imports_with_warnings(store):
+    assert store.account("add", "carol", "--password-stdin",
+                         input=PW[2] + "\n").returncode == 0
+    path = write(store, "w.csv", f"alice,password123\nbob,{PW[2]}\n"
+                 f"dave,{PW[1]}\nerin,{PW[1]}\n")
+    p = store.account("import", path, "--allow-weak")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "imported 4 accounts\n"
+    err = p.stderr.splitlines()
+    assert len(err) == 3, p.stderr
+    assert err[0].startswith(f"{path}:1: warning: weak password imported "
+                             "for 'alice@sipwall'")
+    assert err[1] == (f"{path}:2: warning: 'bob@sipwall' shares its "
+                      "password with account 'carol@sipwall'")
+    assert err[2] == (f"{path}:4: warning: 'erin@sipwall' shares its "
+                      "password with 'dave@sipwall' (line 3)")
+    assert store.account_row("alice")["ha1_md5"] == \
+        ha1("alice", "sipwall", "password123")[0]
+    # Control characters stay refused.
+    p = store.account("import", "-", "--allow-weak",
+                      input="gina,Abcdefgh\x1b[1mXyz9\n")
+    assert p.returncode == 1
+    assert "stdin:1: password for 'gina@sipwall' refused" in p.stderr
+
+
+def test_import_many_in_one_transaction(store):
+    n = 3000
+    text = "".join(f"user{i},Kp{i:05d}-Wx{(i * 7919) % 100000:05d}q\n"
+                   for i in range(n))
+    path = write(store, "many.csv", text)
+    t0 = time.monotonic()
+    p = store.account("import", path, "--allow-weak")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == f"imported {n} accounts\n"
+    assert time.monotonic() - t0 < 60
+    assert count(store) == n
+    # Importing the same file again: every line exists, none is added.
+    p = store.account("import", path, "--allow-weak")
+    assert p.returncode == 1
+    assert f"sipwall: nothing imported ({n} errors)" in p.stderr
+    assert f"... and {n - 50} more errors" in p.stderr
+    assert count(store) == n
+
+
+def test_import_while_another_writer_holds_the_store(store):
+    assert store.account("add", "seed", "--password-stdin",
+                         input=PW[0] + "\n").returncode == 0
+    db = sqlite3.connect(store.path, timeout=1)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        t0 = time.monotonic()
+        p = store.account("import", "-", input=f"alice,{PW[1]}\n")
+        waited = time.monotonic() - t0
+    finally:
+        db.rollback()
+        db.close()
+    # It waited for the lock (busy timeout), then failed whole.
+    assert p.returncode == 1
+    assert waited >= 4
+    assert "nothing imported" in p.stderr
+    assert count(store) == 1
+
+
+@pytest.mark.parametrize("args,status,msg", [
+    (["import"], 2, "'import' takes one FILE"),
+    (["import", "a.csv", "b.csv"], 2, "'import' takes one FILE"),
+    (["import", "-", "--password-stdin"], 2, "does not apply to 'import'"),
+    (["import", "-", "--domain", "bad domain"], 2, "invalid domain"),
+    (["import", "/nonexistent/users.csv"], 1, "cannot open "
+     "'/nonexistent/users.csv'"),
+])
+def test_import_usage_errors(store, args, status, msg):
+    p = store.account(*args, input="")
+    assert p.returncode == status, p.stderr
+    assert msg in p.stderr
+
+
+
 # --- bans ---------------------------------------------------------------------
 
 
