@@ -237,6 +237,42 @@ digest_response(enum digest_alg alg, struct slice ha1_hex,
 	return r;
 }
 
+/* The host[:port] of a sip:/sips: URI: after the scheme and any
+ * userinfo, up to the first ';' or '?'. */
+static struct slice
+uri_hostport(struct slice u)
+{
+	ssize_t at;
+	size_t end = 0;
+
+	if (slice_starts_ci(u, slice_cstr("sip:")))
+		slice_skip(&u, 4);
+	else if (slice_starts_ci(u, slice_cstr("sips:")))
+		slice_skip(&u, 5);
+	else
+		return slice_make(NULL, 0);
+	while (end < u.len && u.p[end] != ';' && u.p[end] != '?')
+		end++;
+	u = slice_sub(u, 0, end);
+	if ((at = slice_find(u, '@')) >= 0)
+		slice_skip(&u, (size_t)at + 1);
+	return u;
+}
+
+/*
+ * Some clients (SIPp among them) put the server's host:port rather
+ * than the whole Request-URI in the digest uri.  That still names the
+ * server the credentials were made for, so it is accepted; a uri for
+ * another host is not.
+ */
+static int
+same_hostport(struct slice a, struct slice b)
+{
+	struct slice ha = uri_hostport(a), hb = uri_hostport(b);
+
+	return ha.len > 0 && slice_eq_ci(ha, hb);
+}
+
 enum digest_reason
 digest_cred_check(const struct digest_cred *c, const struct digest_expect *x,
     struct digest_parsed *ret)
@@ -301,7 +337,8 @@ digest_cred_check(const struct digest_cred *c, const struct digest_expect *x,
 
 	if (c->uri.len == 0 || c->uri.len > DIGEST_URI_MAX ||
 	    !qs_safe(c->uri) ||
-	    (slice_set(x->uri) && !slice_eq(c->uri, x->uri)))
+	    (slice_set(x->uri) && !slice_eq(c->uri, x->uri) &&
+	    !same_hostport(c->uri, x->uri)))
 		return DIGEST_E_URI_MISMATCH;
 
 	if (slice_set(x->opaque) &&

@@ -3,6 +3,9 @@
  * code the daemon uses, so "ok" here means the daemon will accept it.
  * FILE "-" reads standard input (at most CONF_MAX_FILE bytes).
  *
+ * TLS listeners' certificates, keys and CA bundles are loaded too
+ * (conf/tls_load.h), relative to FILE's directory.
+ *
  * Output: "FILE: ok" on stdout, or with --print the effective config
  * as canonical YAML (every key, defaults included); errors go to
  * stderr, one "file:line:col: message" per line.
@@ -16,6 +19,7 @@
 
 #include "cli/cmd_check.h"
 #include "conf/conf.h"
+#include "conf/tls_load.h"
 
 static void
 check_usage(FILE *f)
@@ -116,6 +120,10 @@ cmd_check(int argc, char **argv)
 		free(buf);
 	} else
 		r = conf_load(path, &conf, &diag);
+	/* the TLS files load exactly as the daemon will load them */
+	if (r == 0 && (r = conf_tls_load(conf, strcmp(path, "-") == 0 ?
+	    "<stdin>" : path, NULL, &diag)) < 0)
+		conf_free(conf);
 	if (r < 0) {
 		fflush(stdout);
 		conf_diag_print(stderr, &diag);

@@ -206,6 +206,17 @@ diag_add(struct conf_diag *diag, const char *name, uint32_t line,
 	va_end(ap);
 }
 
+void
+conf_diag_add(struct conf_diag *diag, const char *name, uint32_t line,
+    uint32_t col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(diag, name, line, col, fmt, ap);
+	va_end(ap);
+}
+
 static void err_at(struct ctx *, uint32_t, uint32_t, const char *, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -1344,6 +1355,125 @@ seq_entry_bad(const struct ctx *c, const char *name, size_t i)
 }
 
 /*
+ * core: the zone the PBX lives in must exist and be trusted with an
+ * allow list (checked with the zones), every target needs a listener
+ * of that zone to be sent from, and targets without a zone (or a zone
+ * without targets) is a half-written route.
+ */
+static void
+check_core(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
+{
+	struct conf_core *k = &conf->core;
+	const struct ynode *n;
+	size_t z;
+
+	for (size_t i = 0; i < k->ntargets; i++)
+		sw_addr_set_port(&k->targets[i].addr, k->targets[i].port);
+	if (k->zone_name[0] == '\0') {
+		if (k->ntargets > 0) {
+			n = ylookup(root, "core", "targets", NULL);
+			err_at(c, n != NULL ? n->line : 1, n != NULL ? n->col : 1,
+			    "core.targets: calls to these targets need "
+			    "core.zone, the zone the PBX talks to us in");
+		}
+		return;
+	}
+	for (z = 0; z < conf->nzones; z++)
+		if (strcmp(conf->zones[z].name, k->zone_name) == 0)
+			break;
+	if (z == conf->nzones) {
+		err_at(c, k->zone_at.line, k->zone_at.col, "core.zone: zone "
+		    "'%s' is not defined under zones", k->zone_name);
+		return;
+	}
+	k->zone = (uint32_t)z;
+	if (conf->zones[z].trust != CONF_TRUST_TRUSTED)
+		err_at(c, k->zone_at.line, k->zone_at.col, "core.zone: the "
+		    "core zone '%s' must be trusted: its requests are routed "
+		    "to endpoints without authentication", k->zone_name);
+	if (k->ntargets == 0) {
+		err_at(c, k->zone_at.line, k->zone_at.col, "core.targets: "
+		    "the core zone '%s' needs at least one target (the PBX "
+		    "address calls go to)", k->zone_name);
+		return;
+	}
+	for (size_t i = 0; i < k->ntargets; i++) {
+		const struct conf_target *t = &k->targets[i];
+		size_t l;
+
+		if (t->addr.sa.sa_family == 0)
+			continue;
+		if (t->transport != CONF_TRANSPORT_UDP) {
+			err_at(c, t->at.line, t->at.col, "core.targets[%zu]: "
+			    "only udp targets are supported yet (calls to the "
+			    "core do not open tcp or tls connections)", i);
+			continue;
+		}
+		for (l = 0; l < conf->nlisten; l++)
+			if (conf->listen[l].zone == k->zone &&
+			    conf->listen[l].transport == t->transport &&
+			    sw_addr_family(&conf->listen[l].addr) ==
+			    sw_addr_family(&t->addr))
+				break;
+		if (l == conf->nlisten)
+			err_at(c, t->at.line, t->at.col, "core.targets[%zu]: no "
+			    "%s listener of the same address family in zone "
+			    "'%s' to send from", i,
+			    conf_transport_name(t->transport), k->zone_name);
+	}
+}
+
+/*
+ * TLS settings belong to TLS listeners, which need them; mutual TLS
+ * needs the CA that signs the clients; TCP and TLS are both TCP
+ * sockets, so with SO_REUSEPORT the kernel would share one address
+ * and port between them at random.  (Whether the files load is
+ * tls_load.c's job: this file reads no other file.)
+ */
+static void
+check_listen_tls(struct ctx *c, const struct sw_conf *conf)
+{
+	char a[SW_ADDR_STRLEN];
+
+	for (size_t i = 0; i < conf->nlisten; i++) {
+		const struct conf_listen *l = &conf->listen[i];
+
+		if (seq_entry_bad(c, "listen", i))
+			continue;
+		if (l->transport != CONF_TRANSPORT_TLS) {
+			if (l->tls_at.line != 0)
+				err_at(c, l->tls_at.line, l->tls_at.col,
+				    "listen[%zu].tls: only a tls listener takes "
+				    "tls settings (this one is %s)", i,
+				    conf_transport_name(l->transport));
+			continue;
+		}
+		if (l->tls_at.line == 0) {
+			err_at(c, l->at.line, l->at.col, "listen[%zu]: a tls "
+			    "listener needs a 'tls' mapping with cert and key",
+			    i);
+			continue;
+		}
+		if (l->tls.verify_client && l->tls.ca[0] == '\0')
+			err_at(c, l->tls_at.line, l->tls_at.col,
+			    "listen[%zu].tls: verify_client: true needs 'ca', "
+			    "the CA bundle that signs client certificates", i);
+		for (size_t j = 0; j < conf->nlisten; j++) {
+			const struct conf_listen *o = &conf->listen[j];
+
+			if (o->transport == CONF_TRANSPORT_TCP &&
+			    l->addr.sa.sa_family != 0 &&
+			    !seq_entry_bad(c, "listen", j) &&
+			    sw_addr_eq(&o->addr, &l->addr))
+				err_at(c, l->at.line, l->at.col, "listen[%zu]: "
+				    "tls and tcp (line %u) cannot share %s: "
+				    "both are TCP sockets", i, o->at.line,
+				    sw_addr_str(&l->addr, a, sizeof(a)));
+		}
+	}
+}
+
+/*
  * Checks that need more than one key.  They run after errors too (the
  * user sees every error in one go), so each one skips values that are
  * missing or had an error of their own instead of piling on.
@@ -1448,6 +1578,9 @@ check_cross(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 				}
 	}
 
+	check_core(c, conf, root);
+	check_listen_tls(c, conf);
+
 	if (conf->registrar.min_expires_ms > conf->registrar.max_expires_ms ||
 	    conf->registrar.default_expires_ms < conf->registrar.min_expires_ms ||
 	    conf->registrar.default_expires_ms > conf->registrar.max_expires_ms) {
@@ -1524,6 +1657,7 @@ conf_load_buf(const char *name, const char *buf, size_t len,
 		goto out;
 	}
 	conf_defaults(conf);
+	snprintf(conf->dir, sizeof(conf->dir), ".");
 	if (root != NULL && root->kind != Y_MAP && !is_null(root) && !root->bad)
 		err_at(&c, root->line, root->col, "the top level must be a "
 		    "mapping of keys (version, node, listen, ...)");
@@ -1548,6 +1682,7 @@ out:
 int
 conf_load(const char *path, struct sw_conf **ret_conf, struct conf_diag *diag)
 {
+	struct sw_conf *conf = NULL;
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -1610,7 +1745,26 @@ conf_load(const char *path, struct sw_conf **ret_conf, struct conf_diag *diag)
 			break;
 		len += (size_t)n;
 	}
-	r = conf_load_buf(path, buf, len, ret_conf, diag);
+	r = conf_load_buf(path, buf, len, &conf, diag);
+	if (r == 0) {
+		/* relative TLS paths start at the file's directory */
+		const char *slash = strrchr(path, '/');
+		size_t n = slash == NULL ? 0 : slash == path ? 1 :
+		    (size_t)(slash - path);
+
+		if (n > CONF_DIR_MAX) {
+			diag_add(diag, path, 0, 0, "the directory name is too "
+			    "long (max %d bytes)", CONF_DIR_MAX);
+			conf_free(conf);
+			r = -ENAMETOOLONG;
+		} else {
+			if (n > 0) {
+				memcpy(conf->dir, path, n);
+				conf->dir[n] = '\0';
+			}
+			*ret_conf = conf;
+		}
+	}
 out:
 	free(buf);
 	close(fd);
@@ -1621,6 +1775,20 @@ void
 conf_free(struct sw_conf *conf)
 {
 	free(conf);
+}
+
+int
+conf_path_resolve(const struct sw_conf *conf, const char *path, char *buf,
+    size_t cap)
+{
+	int n;
+
+	if (path[0] == '/' || strcmp(conf->dir, ".") == 0)
+		n = snprintf(buf, cap, "%s", path);
+	else
+		n = snprintf(buf, cap, "%s%s%s", conf->dir,
+		    strcmp(conf->dir, "/") == 0 ? "" : "/", path);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1665,6 +1833,12 @@ conf_listen_override(struct sw_conf *conf, const char *spec,
 			diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': "
 			    "transport '%s' is %s", q, e->name,
 			    e->unsupported);
+			return -EINVAL;
+		}
+		if (e->value == CONF_TRANSPORT_TLS) {
+			diag_add(diag, OVERRIDE_NAME, 0, 0, "listen '%s': a tls "
+			    "listener needs a certificate and a key: configure "
+			    "it in the file", q);
 			return -EINVAL;
 		}
 		transport = e->value;

@@ -32,6 +32,7 @@
 #define CONF_NODE_NAME_MAX	63
 #define CONF_ZONE_NAME_MAX	31
 #define CONF_PATH_MAX		255
+#define CONF_DIR_MAX		1023
 #define CONF_MAX_WORKERS	64
 #define CONF_MAX_LISTEN		64
 #define CONF_MAX_ZONES		32
@@ -40,6 +41,9 @@
 #define CONF_MAX_METHOD_LIMITS	16
 #define CONF_MAX_ALGORITHMS	2
 #define CONF_REALM_MAX		63
+#define CONF_MAX_TARGETS	8		/* core PBX addresses */
+#define CONF_MAX_HEADERS	32		/* extra headers allowed across */
+#define CONF_HEADER_NAME_MAX	47
 #define CONF_VERSION		1
 
 /* Error collection. */
@@ -49,7 +53,7 @@
 enum conf_transport {
 	CONF_TRANSPORT_UDP = 0,
 	CONF_TRANSPORT_TCP,
-	CONF_TRANSPORT_TLS,		/* parsed, refused: not supported yet */
+	CONF_TRANSPORT_TLS,
 	CONF_TRANSPORT_MAX
 };
 
@@ -145,6 +149,27 @@ struct conf_node {
 	char		state_dir[CONF_PATH_MAX + 1];
 };
 
+/* TLS versions a listener accepts at least (below 1.2 is refused). */
+enum conf_tls_version {
+	CONF_TLS_1_2 = 0,
+	CONF_TLS_1_3,
+	CONF_TLS_VERSION_MAX
+};
+
+#define CONF_CIPHERS_MAX	511
+
+/* A TLS listener's `tls:` mapping; paths as written (see conf.dir). */
+struct conf_tls {
+	char		cert[CONF_PATH_MAX + 1];
+	char		key[CONF_PATH_MAX + 1];
+	char		ca[CONF_PATH_MAX + 1];		/* "" = none */
+	bool		verify_client;			/* mutual TLS */
+	enum conf_tls_version min_version;
+	char		ciphers[CONF_CIPHERS_MAX + 1];	/* TLS 1.2 list */
+	uint32_t	handshake_timeout_ms;
+	struct conf_mark cert_at, key_at, ca_at, ciphers_at;
+};
+
 struct conf_listen {
 	enum conf_transport transport;
 	union sw_addr	addr;			/* port included */
@@ -153,6 +178,8 @@ struct conf_listen {
 	uint32_t	zone;			/* index into sw_conf.zones */
 	struct conf_mark at;			/* the list entry */
 	struct conf_mark zone_at;		/* its zone: value */
+	struct conf_tls	tls;			/* transport tls only */
+	struct conf_mark tls_at;		/* its tls: value; 0 = absent */
 };
 
 struct conf_zone {
@@ -257,6 +284,33 @@ struct conf_bruteforce {
 	uint32_t	lock_ms;
 };
 
+/* Where calls for the core PBX go (SIG6), tried in order. */
+struct conf_target {
+	enum conf_transport transport;
+	union sw_addr	addr;			/* port included */
+	uint16_t	port;
+	struct conf_mark at;
+};
+
+struct conf_core {
+	char		zone_name[CONF_ZONE_NAME_MAX + 1];	/* "" = no core */
+	uint32_t	zone;			/* index into sw_conf.zones */
+	struct conf_mark zone_at;
+	size_t		ntargets;
+	struct conf_target targets[CONF_MAX_TARGETS];
+	uint32_t	probe_interval_ms;	/* OPTIONS health probe; 0 off */
+};
+
+/* The B2BUA (SIG4): limits every call lives under. */
+struct conf_calls {
+	uint32_t	max_duration_ms;	/* anti-fraud: always ends */
+	uint32_t	ring_timeout_ms;	/* no final answer: CANCEL */
+	uint32_t	keepalive_ms;		/* in-dialog OPTIONS; 0 off */
+	uint32_t	max_calls;		/* per worker */
+	size_t		nheaders;		/* allowed across, beyond defaults */
+	char		headers[CONF_MAX_HEADERS][CONF_HEADER_NAME_MAX + 1];
+};
+
 struct sw_conf {
 	uint32_t		version;
 	struct conf_node	node;
@@ -273,7 +327,12 @@ struct sw_conf {
 	struct conf_bans	bans;
 	struct conf_scanner	scanner;
 	struct conf_bruteforce	bruteforce;
+	struct conf_core	core;
+	struct conf_calls	calls;
 	bool			listen_overridden;	/* by conf_listen_override() */
+	/* The config file's directory, as given ("." for a buffer or a
+	 * bare file name): relative TLS paths start here. */
+	char			dir[CONF_DIR_MAX + 1];
 };
 
 struct conf_diag_entry {
@@ -327,11 +386,23 @@ void	conf_free(struct sw_conf *conf);
 int	conf_listen_override(struct sw_conf *conf, const char *spec,
 	    struct conf_diag *diag);
 
+/*
+ * A path from the config (a TLS file) as the process opens it: absolute
+ * as is, relative to conf->dir otherwise.  0, or -ENAMETOOLONG.
+ */
+int	conf_path_resolve(const struct sw_conf *conf, const char *path,
+	    char *buf, size_t cap);
+/* Append "name:line:col: message" (no position when line is 0). */
+void	conf_diag_add(struct conf_diag *diag, const char *name, uint32_t line,
+	    uint32_t col, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
 /* Canonical YAML of every key, defaults included.  0 or -EIO. */
 int	conf_print(FILE *f, const struct sw_conf *conf);
 
 /* Names as written in the config ("udp", "trusted", "info", "local0"). */
 const char *conf_transport_name(enum conf_transport t);
+const char *conf_tls_version_name(enum conf_tls_version v);
 const char *conf_trust_name(enum conf_trust t);
 const char *conf_log_level_name(enum conf_log_level l);
 const char *conf_syslog_facility_name(int facility);

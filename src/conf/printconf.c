@@ -158,6 +158,8 @@ print_keys(FILE *f, const struct conf_key *keys, const void *base, int indent,
 	for (const struct conf_key *k = keys; k->type != CONF_T_END; k++) {
 		const unsigned char *field = (const unsigned char *)base + k->off;
 
+		if (k->print_if != NULL && !k->print_if(base))
+			continue;
 		if (dash && k == keys)
 			fprintf(f, "%*s- ", indent - 2, "");
 		else

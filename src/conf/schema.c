@@ -18,6 +18,7 @@
 #include "conf/schema.h"
 #include "core/ctype.h"
 #include "sip/limits.h"
+#include "sip/tls.h"
 
 /* The configured ceilings may not exceed what the SIP layer is built for. */
 _Static_assert(65507 <= SIP_MAX_MSG_UDP, "max_message_size ceiling");
@@ -60,12 +61,51 @@ check_zone_name(const char *s, char *why, size_t cap)
 	return 0;
 }
 
+/* A header field name (RFC 3261 token); the wire form is matched
+ * case-insensitively, so the file's spelling does not matter. */
+static int
+check_header_name(const char *s, char *why, size_t cap)
+{
+	for (const char *p = s; *p != '\0'; p++)
+		if (!ctype_is((unsigned char)*p, CT_TOKEN)) {
+			snprintf(why, cap, "a header name is a SIP token "
+			    "(found '%c')", *p);
+			return -1;
+		}
+	return 0;
+}
+
 const struct conf_enum_val conf_transport_vals[] = {
 	{ "udp", CONF_TRANSPORT_UDP, NULL },
 	{ "tcp", CONF_TRANSPORT_TCP, NULL },
-	{ "tls", CONF_TRANSPORT_TLS, "not supported yet (use udp or tcp)" },
+	{ "tls", CONF_TRANSPORT_TLS, NULL },
 	{ NULL, 0, NULL }
 };
+
+/* The refused versions come last: a name is looked up by its value. */
+static const struct conf_enum_val tls_version_vals[] = {
+	{ "1.2", CONF_TLS_1_2, NULL },
+	{ "1.3", CONF_TLS_1_3, NULL },
+	{ "1.1", CONF_TLS_1_2, "refused: TLS below 1.2 is not safe (use 1.2 "
+	  "or 1.3)" },
+	{ "1.0", CONF_TLS_1_2, "refused: TLS below 1.2 is not safe (use 1.2 "
+	  "or 1.3)" },
+	{ NULL, 0, NULL }
+};
+
+/* OpenSSL's cipher list syntax: names, ':' ',' ' ' separators, + - ! @ =. */
+static int
+check_ciphers(const char *s, char *why, size_t cap)
+{
+	for (const char *p = s; *p != '\0'; p++)
+		if (!ctype_is((unsigned char)*p, CT_ALNUM) &&
+		    strchr(":+-!@=_., ", *p) == NULL) {
+			snprintf(why, cap, "not an OpenSSL cipher list "
+			    "(found '%c')", *p);
+			return -1;
+		}
+	return 0;
+}
 
 static const struct conf_enum_val trust_vals[] = {
 	{ "untrusted", CONF_TRUST_UNTRUSTED, NULL },
@@ -179,6 +219,39 @@ static const struct conf_key node_keys[] = {
 	K_END
 };
 
+/* A path with its position kept for the file checks (tls_load.c). */
+#define K_PATH(n, f, lo, fl, d) \
+	{ .name = (n), .type = CONF_T_STR, .flags = CONF_K_MARK | (fl), \
+	  .off = offsetof(struct conf_tls, f), \
+	  .size = FSIZE(struct conf_tls, f), .min = (lo), \
+	  .max = FSIZE(struct conf_tls, f) - 1, .def = (d), \
+	  .mark_off = offsetof(struct conf_tls, f##_at) }
+
+static const struct conf_key tls_keys[] = {
+	K_PATH("cert", cert, 1, CONF_K_REQUIRED, NULL),
+	K_PATH("key", key, 1, CONF_K_REQUIRED, NULL),
+	K_PATH("ca", ca, 0, 0, ""),
+	K_BOOL("verify_client", struct conf_tls, verify_client, "false"),
+	K_ENUM("min_version", struct conf_tls, min_version, tls_version_vals,
+	    "1.2"),
+	{ .name = "ciphers", .type = CONF_T_STR, .flags = CONF_K_MARK,
+	  .off = offsetof(struct conf_tls, ciphers),
+	  .size = FSIZE(struct conf_tls, ciphers), .min = 1,
+	  .max = CONF_CIPHERS_MAX, .check = check_ciphers,
+	  .def = TLS_CIPHERS_DEFAULT,
+	  .mark_off = offsetof(struct conf_tls, ciphers_at) },
+	K_DUR("handshake_timeout", struct conf_tls, handshake_timeout_ms,
+	    MS(100), MIN(1), "5s"),
+	K_END
+};
+
+static bool
+listen_is_tls(const void *base)
+{
+	return ((const struct conf_listen *)base)->transport ==
+	    CONF_TRANSPORT_TLS;
+}
+
 static const struct conf_key listen_keys[] = {
 	K_ENUM("transport", struct conf_listen, transport, conf_transport_vals,
 	    "udp"),
@@ -192,6 +265,11 @@ static const struct conf_key listen_keys[] = {
 	  .size = FSIZE(struct conf_listen, zone_name),
 	  .min = 1, .max = CONF_ZONE_NAME_MAX, .check = check_zone_name,
 	  .mark_off = offsetof(struct conf_listen, zone_at) },
+	{ .name = "tls", .type = CONF_T_MAP, .flags = CONF_K_MARK,
+	  .off = offsetof(struct conf_listen, tls),
+	  .size = FSIZE(struct conf_listen, tls), .sub = tls_keys,
+	  .mark_off = offsetof(struct conf_listen, tls_at),
+	  .print_if = listen_is_tls },
 	K_END
 };
 
@@ -419,6 +497,61 @@ static const struct conf_key bruteforce_keys[] = {
 	K_END
 };
 
+static const struct conf_key target_keys[] = {
+	K_ENUM("transport", struct conf_target, transport, conf_transport_vals,
+	    "udp"),
+	{ .name = "address", .type = CONF_T_ADDR, .flags = CONF_K_REQUIRED,
+	  .off = offsetof(struct conf_target, addr),
+	  .size = FSIZE(struct conf_target, addr) },
+	K_UINT(struct conf_target, port, 1, 65535, "5060"),
+	K_END
+};
+
+static const struct conf_key target_elem = {
+	.name = "targets", .type = CONF_T_MAP, .flags = CONF_K_MARK,
+	.off = 0, .size = sizeof(struct conf_target), .sub = target_keys,
+	.mark_off = offsetof(struct conf_target, at),
+};
+
+static const struct conf_key core_keys[] = {
+	{ .name = "zone", .type = CONF_T_STR, .flags = CONF_K_MARK,
+	  .off = offsetof(struct conf_core, zone_name),
+	  .size = FSIZE(struct conf_core, zone_name),
+	  .min = 0, .max = CONF_ZONE_NAME_MAX, .check = check_zone_name,
+	  .mark_off = offsetof(struct conf_core, zone_at), .def = "" },
+	{ .name = "targets", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_core, targets),
+	  .size = FSIZE(struct conf_core, targets), .min = 0,
+	  .max = CONF_MAX_TARGETS, .sub = &target_elem,
+	  .elem_size = sizeof(struct conf_target),
+	  .count_off = offsetof(struct conf_core, ntargets) },
+	K_DUR("probe_interval", struct conf_core, probe_interval_ms, 0,
+	    HOUR(1), "10s"),
+	K_END
+};
+
+static const struct conf_key header_elem = {
+	.name = "header", .type = CONF_T_STR, .off = 0,
+	.size = CONF_HEADER_NAME_MAX + 1, .min = 1,
+	.max = CONF_HEADER_NAME_MAX, .check = check_header_name,
+};
+
+static const struct conf_key calls_keys[] = {
+	K_DUR("max_duration", struct conf_calls, max_duration_ms, SEC(1),
+	    HOUR(48), "3h"),
+	K_DUR("ring_timeout", struct conf_calls, ring_timeout_ms, SEC(5),
+	    MIN(10), "2m"),
+	K_DUR("keepalive", struct conf_calls, keepalive_ms, 0, HOUR(1), "60s"),
+	K_UINT(struct conf_calls, max_calls, 1, 1000000, "20000"),
+	{ .name = "headers", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_calls, headers),
+	  .size = FSIZE(struct conf_calls, headers), .min = 0,
+	  .max = CONF_MAX_HEADERS, .sub = &header_elem,
+	  .elem_size = CONF_HEADER_NAME_MAX + 1,
+	  .count_off = offsetof(struct conf_calls, nheaders) },
+	K_END
+};
+
 const struct conf_key conf_schema[] = {
 	{ .name = "version", .type = CONF_T_UINT, .flags = CONF_K_REQUIRED,
 	  .off = offsetof(struct sw_conf, version),
@@ -446,6 +579,8 @@ const struct conf_key conf_schema[] = {
 	K_MAP("bans", struct sw_conf, bans, bans_keys),
 	K_MAP("scanner", struct sw_conf, scanner, scanner_keys),
 	K_MAP("bruteforce", struct sw_conf, bruteforce, bruteforce_keys),
+	K_MAP("core", struct sw_conf, core, core_keys),
+	K_MAP("calls", struct sw_conf, calls, calls_keys),
 	K_END
 };
 
@@ -511,6 +646,14 @@ const char *
 conf_transport_name(enum conf_transport t)
 {
 	const char *s = conf_enum_name(conf_transport_vals, (int)t);
+
+	return s != NULL ? s : "?";
+}
+
+const char *
+conf_tls_version_name(enum conf_tls_version v)
+{
+	const char *s = conf_enum_name(tls_version_vals, (int)v);
 
 	return s != NULL ? s : "?";
 }

@@ -12,6 +12,7 @@
 #ifndef SW_CONF_SCHEMA_H
 #define SW_CONF_SCHEMA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,9 @@ struct conf_key {
 	size_t			 count_off;	/* SEQ: size_t count */
 	size_t			 mark_off;	/* CONF_K_MARK */
 	conf_check_fn		*check;		/* STR */
+	/* Printed only when this says so (NULL: always); what is not
+	 * printed must be what the loader assumes when it is absent. */
+	bool			(*print_if)(const void *base);
 };
 
 /* Milliseconds per duration unit. */
@@ -68,7 +72,7 @@ struct conf_key {
 
 /* The top-level keys. */
 extern const struct conf_key conf_schema[];
-/* udp, tcp, tls (refused): shared with conf_listen_override(). */
+/* udp, tcp, tls: shared with conf_listen_override(). */
 extern const struct conf_enum_val conf_transport_vals[];
 
 /* "500ms", "4s", "2m", "1h": the largest unit that is exact. */

@@ -86,6 +86,7 @@ struct sw_env {
 	struct sip_timers	 timers;
 	struct evlog		*ev;
 	struct connlimit	*cl;
+	struct tls_ctx		*tls[CONF_MAX_LISTEN];	/* TLS listeners' */
 	char			 lsn_name[CONF_MAX_LISTEN][SW_LSN_NAME_MAX];
 	unsigned		 nworkers;
 	struct worker		**workers;

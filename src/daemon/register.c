@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "daemon/call.h"
 #include "daemon/register.h"
 #include "daemon/state.h"
 #include "sip/hdr.h"
@@ -14,6 +15,7 @@
 #include "sip/registrar.h"
 
 struct reg_pending {
+	struct tu	 tu;		/* TU_REG: first */
 	struct worker	*w;
 	struct txn	*t;		/* NULL once the transaction ended */
 	atomic_int	 remaining;	/* store operations + 1 */
@@ -44,6 +46,7 @@ reg_service_init(struct worker *w)
 		return -ENOMEM;
 	for (size_t i = 0; i < REG_PENDING_MAX; i++) {
 		rs->slot[i].w = w;
+		rs->slot[i].tu.kind = TU_REG;
 		rs->free_[i] = (uint32_t)(REG_PENDING_MAX - 1 - i);
 	}
 	rs->nfree = REG_PENDING_MAX;
@@ -76,7 +79,7 @@ reg_txn_gone(struct worker *w, struct txn *t)
 {
 	struct reg_pending *p = txn_tu(t);
 
-	if (p != NULL && w->reg != NULL)
+	if (p != NULL && p->tu.kind == TU_REG && w->reg != NULL)
 		p->t = NULL;
 }
 

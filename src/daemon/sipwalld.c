@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf/tls_load.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "daemon/state.h"
@@ -163,6 +164,12 @@ main(int argc, char **argv)
 			conf_free(env.conf);
 			return 2;
 		}
+	/* certificates and keys: read once, shared by every worker */
+	if (conf_tls_load(env.conf, conf_path, env.tls, &diag) < 0) {
+		conf_diag_print(stderr, &diag);
+		conf_free(env.conf);
+		return 1;
+	}
 	if (state_dir != NULL)
 		snprintf(env.conf->node.state_dir,
 		    sizeof(env.conf->node.state_dir), "%s", state_dir);
@@ -216,6 +223,7 @@ main(int argc, char **argv)
 			state_close(&env);
 			evlog_close(env.ev);
 			connlimit_free(env.cl);
+			conf_tls_free(env.tls);
 			conf_free(env.conf);
 			return 1;
 		}
@@ -256,6 +264,7 @@ main(int argc, char **argv)
 	state_close(&env);
 	evlog_close(env.ev);
 	connlimit_free(env.cl);
+	conf_tls_free(env.tls);
 	conf_free(env.conf);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "sip/hdr.h"
 #include "daemon/authn.h"
+#include "daemon/call.h"
 #include "daemon/guard.h"
 #include "daemon/register.h"
 #include "daemon/worker.h"
@@ -179,6 +180,8 @@ cancel(struct worker *w, struct txn *t, const struct sip_msg *m,
 	/* 9.2: the CANCEL itself is always answered 200 when it matched;
 	 * the INVITE ends with 487 if it had no final response yet. */
 	uas_reply(w, t, m, src, 200, NULL, NULL);
+	if (txn_state(inv) == TXN_S_PROCEEDING)
+		call_cancel(w, inv);
 	if (txn_state(inv) == TXN_S_PROCEEDING) {
 		struct sip_msg im;
 		struct sip_perr err;
@@ -236,6 +239,12 @@ uas_request(struct worker *w, const struct sip_msg *m,
 		return;
 	}
 	z = guard_zone(w, src);
+	if (m->to.has_tag && m->method != SIP_M_REGISTER &&
+	    m->method != SIP_M_OPTIONS) {
+		/* in a call: the dialog vouches for it (call_dialog.c) */
+		call_in_dialog(w, t, m, src);
+		return;
+	}
 	if (z->methods != 0 && !(z->methods & (1u << m->method))) {
 		zone_allow(z, ext, sizeof(ext));
 		uas_reply(w, t, m, src, 405, NULL, ext);
@@ -264,7 +273,7 @@ uas_request(struct worker *w, const struct sip_msg *m,
 		return;
 	}
 	if (m->to.has_tag) {
-		/* no dialogs are held yet, so none can match */
+		/* an OPTIONS or REGISTER naming a dialog */
 		uas_reply(w, t, m, src, 481, NULL, NULL);
 		return;
 	}
@@ -289,6 +298,8 @@ uas_request(struct worker *w, const struct sip_msg *m,
 		    "registration in a zone without authentication");
 		return;
 	case SIP_M_INVITE:
+		call_invite(w, t, m, src, authed ? &acct : NULL);
+		return;
 	case SIP_M_MESSAGE:
 	case SIP_M_SUBSCRIBE:
 	case SIP_M_PUBLISH:

@@ -11,7 +11,9 @@
 
 #include "core/log.h"
 #include "sip/parse.h"
+#include "daemon/call.h"
 #include "daemon/guard.h"
+#include "daemon/handoff.h"
 #include "daemon/register.h"
 #include "daemon/worker.h"
 
@@ -50,10 +52,17 @@ worker_send(struct worker *w, const struct sip_dest *d, const uint8_t *buf,
 {
 	int r = -EINVAL;
 
+	/* a connection accepted by another worker is written by it */
+	if (d->transport != SIP_TP_UDP && d->conn_id != 0 &&
+	    (d->conn_id >> 24) != w->idx && (d->conn_id >> 24) <
+	    w->env->nworkers)
+		return handoff_tx(w->env->workers[d->conn_id >> 24], d, buf,
+		    len);
 	if (d->lsn < w->nlsn) {
 		if (d->transport == SIP_TP_UDP && w->udp[d->lsn] != NULL)
 			r = udp_sock_send(w->udp[d->lsn], &d->addr, buf, len);
-		else if (d->transport == SIP_TP_TCP && w->tcp[d->lsn] != NULL)
+		else if ((d->transport == SIP_TP_TCP ||
+		    d->transport == SIP_TP_TLS) && w->tcp[d->lsn] != NULL)
 			r = tcp_send(w->tcp[d->lsn], d->conn_id, buf, len);
 	}
 	if (r < 0) {
@@ -82,27 +91,35 @@ txn_send_cb(void *ctx, const struct sip_dest *d, const uint8_t *buf, size_t len)
 	return r == UV_EAGAIN ? 0 : r;
 }
 
+static int
+tu_is(const struct txn *t, enum tu_kind k)
+{
+	const struct tu *tu = txn_tu(t);
+
+	return tu != NULL && tu->kind == k;
+}
+
 static void
 txn_response_cb(void *ctx, struct txn *t, const struct sip_msg *resp)
 {
-	/* No client transactions are started yet (routing comes with the
-	 * B2BUA); nothing to deliver to. */
-	(void)ctx;
-	(void)t;
-	(void)resp;
+	if (tu_is(t, TU_CALL))
+		call_txn_response(ctx, t, resp);
 }
 
 static void
 txn_timeout_cb(void *ctx, struct txn *t)
 {
-	(void)ctx;
-	(void)t;
+	if (tu_is(t, TU_CALL))
+		call_txn_timeout(ctx, t);
 }
 
 static void
 txn_terminated_cb(void *ctx, struct txn *t)
 {
-	reg_txn_gone(ctx, t);
+	if (tu_is(t, TU_REG))
+		reg_txn_gone(ctx, t);
+	else if (tu_is(t, TU_CALL))
+		call_txn_gone(ctx, t);
 }
 
 static const struct txn_ops txn_ops = {
@@ -184,8 +201,11 @@ handle_request(struct worker *w, const struct sip_msg *m,
 	w->st.requests++;
 	switch (txn_server_match(w->txl, m, src, &t)) {
 	case TXN_M_ABSORBED:
+		return;
 	case TXN_M_ACK_STRAY:
-	case TXN_M_ACK_2XX:	/* no dialogs yet: nothing to confirm */
+	case TXN_M_ACK_2XX:	/* the dialog's: its own branch */
+		if (m->to.has_tag)
+			call_ack(w, m, src);
 		return;
 	case TXN_M_NEW:
 		break;
@@ -195,15 +215,15 @@ handle_request(struct worker *w, const struct sip_msg *m,
 	uas_request(w, m, src);
 }
 
+static void process(struct worker *w, const struct sip_dest *src,
+    const uint8_t *buf, size_t len, enum guard_verdict g, int handed);
+
 static void
 on_message(void *ctx, const struct sip_dest *src, const uint8_t *buf,
     size_t len)
 {
 	struct worker *w = ctx;
-	struct sip_perr err;
-	struct sip_msg m;
 	enum guard_verdict g;
-	ssize_t r;
 
 	w->st.rx++;
 	txn_layer_set_now(w->txl, uv_now(&w->loop));
@@ -219,6 +239,27 @@ on_message(void *ctx, const struct sip_dest *src, const uint8_t *buf,
 	}
 	if ((g = guard_packet(w, src, buf, len)) == GUARD_DROP)
 		return;
+	process(w, src, buf, len, g, 0);
+}
+
+void
+worker_rx_owned(struct worker *w, const struct sip_dest *src,
+    const uint8_t *buf, size_t len)
+{
+	txn_layer_set_now(w->txl, uv_now(&w->loop));
+	process(w, src, buf, len, GUARD_PASS, 1);
+}
+
+/* Parse and dispatch; `handed` when another worker passed it on. */
+static void
+process(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
+    size_t len, enum guard_verdict g, int handed)
+{
+	struct sip_perr err;
+	struct sip_msg m;
+	ssize_t r;
+	int owner;
+
 	r = sip_msg_parse(buf, len, &w->env->lim, src->transport == SIP_TP_UDP ?
 	    0 : SIP_PARSE_STREAM, &m, w->hdrs, SIP_MAX_HDRS, &err);
 	if (r <= 0) {
@@ -233,6 +274,14 @@ on_message(void *ctx, const struct sip_dest *src, const uint8_t *buf,
 	if (g == GUARD_LIMIT) {
 		if (m.is_request && m.method != SIP_M_ACK)
 			uas_reply_limit(w, NULL, &m, src);
+		return;
+	}
+	/* a response to, or a request in, a call another worker holds */
+	if (!handed &&
+	    (owner = handoff_owner(&m, w->env->nworkers)) >= 0 &&
+	    (unsigned)owner != w->idx) {
+		if (handoff_rx(w->env->workers[owner], src, buf, len) < 0)
+			w->st.send_errors++;
 		return;
 	}
 	if (m.is_request)
@@ -255,12 +304,18 @@ on_stream_error(void *ctx, const struct sip_dest *src, const uint8_t *buf,
 
 static void
 on_conn_event(void *ctx, const struct sip_dest *src, const char *reason,
-    int refused)
+    int kind)
 {
+	static const enum secevent_type types[SIP_CONN_EV_MAX] = {
+		[SIP_CONN_EV_ERROR] = SECEV_TRANSPORT_ERROR,
+		[SIP_CONN_EV_REFUSED] = SECEV_TRANSPORT_CONN_LIMIT,
+		[SIP_CONN_EV_TLS_FAILED] = SECEV_TLS_HANDSHAKE_FAILED,
+		[SIP_CONN_EV_TLS_CERT] = SECEV_TLS_CERT_REJECTED,
+	};
 	struct worker *w = ctx;
 	struct secevent ev;
 
-	secevent_init(&ev, refused ? SECEV_TRANSPORT_CONN_LIMIT :
+	secevent_init(&ev, kind >= 0 && kind < SIP_CONN_EV_MAX ? types[kind] :
 	    SECEV_TRANSPORT_ERROR);
 	ev.reason = reason;
 	worker_event(w, &ev, src);
@@ -294,6 +349,8 @@ on_wake(uv_async_t *h)
 		w->tcp[i] = NULL;
 	}
 	reg_service_close(w);
+	call_service_close(w);
+	handoff_close(w->ho);
 	uv_timer_stop(&w->tick);
 	uv_close((uv_handle_t *)&w->tick, NULL);
 	uv_close((uv_handle_t *)&w->wake, NULL);
@@ -321,7 +378,10 @@ worker_new(struct sw_env *env, unsigned idx, struct worker **ret)
 	uv_async_init(&w->loop, &w->wake, on_wake);
 	w->wake.data = w;
 	if ((r = reg_service_init(w)) < 0 ||
-	    (r = timer_heap_init(&w->timers, 2 * env->max_txns + 16)) < 0 ||
+	    (r = call_service_init(w)) < 0 ||
+	    (r = handoff_new(w, &w->ho)) < 0 ||
+	    (r = timer_heap_init(&w->timers, 2 * env->max_txns +
+	    5 * (size_t)c->calls.max_calls + 16)) < 0 ||
 	    (r = txn_layer_new(&txn_ops, w, &env->timers, &w->timers,
 	    env->max_txns, &w->txl)) < 0)
 		goto fail;
@@ -338,7 +398,14 @@ worker_new(struct sw_env *env, unsigned idx, struct worker **ret)
 		if (l->transport == CONF_TRANSPORT_UDP)
 			r = udp_sock_open(&w->loop, &l->addr, (uint8_t)i,
 			    4 * 1024 * 1024, &rx_ops, w, &w->udp[i]);
-		else
+		else if (l->transport == CONF_TRANSPORT_TLS) {
+			struct tcp_opts tlo = to;	/* its own handshake time */
+
+			tlo.ready_timeout_ms = l->tls.handshake_timeout_ms;
+			r = tls_listener_open(&w->loop, &l->addr, (uint8_t)i,
+			    (uint8_t)idx, &tlo, env->tls[i], env->cl, &rx_ops, w,
+			    &w->tcp[i]);
+		} else
 			r = tcp_listener_open(&w->loop, &l->addr, (uint8_t)i,
 			    (uint8_t)idx, &to, env->cl, &rx_ops, w, &w->tcp[i]);
 		if (r < 0) {
@@ -392,6 +459,8 @@ worker_free(struct worker *w)
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&w->loop);
 	txn_layer_free(w->txl);
+	call_service_free(w);
+	handoff_free(w->ho);
 	timer_heap_clear(&w->timers);
 	reg_service_free(w);
 	free(w);

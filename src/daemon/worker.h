@@ -34,6 +34,8 @@ struct worker_stats {
 };
 
 struct reg_service;
+struct call_svc;
+struct handoff;
 
 struct worker {
 	struct sw_env		*env;
@@ -47,7 +49,7 @@ struct worker {
 	struct txn_layer	*txl;
 	size_t			 nlsn;
 	struct udp_sock		*udp[CONF_MAX_LISTEN];
-	struct tcp_listener	*tcp[CONF_MAX_LISTEN];
+	struct tcp_listener	*tcp[CONF_MAX_LISTEN];	/* tcp and tls */
 	struct worker_stats	 st;
 	/* scratch, reused for every message */
 	struct sip_hdr		 hdrs[SIP_MAX_HDRS];
@@ -55,6 +57,8 @@ struct worker {
 	struct sip_echo		 echo;
 	uint8_t			 out[SIP_MAX_MSG_TCP];
 	struct reg_service	*reg;		/* register.c */
+	struct call_svc		*calls;		/* call.c */
+	struct handoff		*ho;		/* handoff.c */
 	struct reg_request	 rq;
 	struct reg_result	 rs;
 };
@@ -69,6 +73,10 @@ void	worker_free(struct worker *w);
 
 /* Send to d through this worker's sockets. */
 int	worker_send(struct worker *w, const struct sip_dest *d,
+	    const uint8_t *buf, size_t len);
+/* A message another worker handed over (handoff.c): parsed and
+ * processed here, without the per-packet guard it already passed. */
+void	worker_rx_owned(struct worker *w, const struct sip_dest *src,
 	    const uint8_t *buf, size_t len);
 /* Emit a security event with the transport fields of src filled in. */
 void	worker_event(struct worker *w, struct secevent *ev,

@@ -1,8 +1,10 @@
 /*
- * UDP and TCP transports on libuv.  A transport moves bytes and frames
- * stream messages; it never interprets SIP beyond framing.  Each worker
- * owns its own sockets (SO_REUSEPORT), so nothing here is shared
- * between threads except the per-source connection counter (connlimit).
+ * UDP, TCP and TLS transports on libuv.  A transport moves bytes and
+ * frames stream messages; it never interprets SIP beyond framing.  Each
+ * worker owns its own sockets (SO_REUSEPORT), so nothing here is shared
+ * between threads except the per-source connection counter (connlimit)
+ * and the TLS contexts (sip/tls.h).  TCP and TLS share one stream layer
+ * (stream.c): the same framing, limits and timeouts.
  */
 #ifndef SW_SIP_TRANSPORT_H
 #define SW_SIP_TRANSPORT_H
@@ -14,6 +16,16 @@
 #include "sip/txn.h"
 
 struct connlimit;
+struct tls_ctx;
+
+/* The kind of a conn_event (what it becomes in the event stream). */
+enum sip_conn_event {
+	SIP_CONN_EV_ERROR = 0,		/* transport.error */
+	SIP_CONN_EV_REFUSED = 1,	/* transport.conn_limit */
+	SIP_CONN_EV_TLS_FAILED,		/* tls.handshake_failed */
+	SIP_CONN_EV_TLS_CERT,		/* tls.cert_rejected: we refused a certificate */
+	SIP_CONN_EV_MAX
+};
 
 /* What a transport hands up.  buf is valid only during the call. */
 struct sip_rx_ops {
@@ -27,9 +39,10 @@ struct sip_rx_ops {
 	 */
 	void	(*stream_error)(void *ctx, const struct sip_dest *src,
 		    const uint8_t *buf, size_t len, const struct sip_perr *e);
-	/* Security-relevant transport decisions (limits, timeouts). */
+	/* Security-relevant transport decisions (limits, timeouts, TLS
+	 * failures); kind is an enum sip_conn_event. */
 	void	(*conn_event)(void *ctx, const struct sip_dest *src,
-		    const char *reason, int refused);
+		    const char *reason, int kind);
 };
 
 struct udp_sock;
@@ -53,11 +66,14 @@ struct tcp_opts {
 	uint32_t	message_timeout_ms;	/* a started message must end */
 	uint32_t	max_connections;	/* per worker */
 	size_t		max_outq;		/* unsent bytes per connection */
+	/* TLS: the handshake must end within this; a connection we open:
+	 * connect (and handshake) must.  0: message_timeout_ms. */
+	uint32_t	ready_timeout_ms;
 	const struct sip_limits *lim;
 };
 
+/* A listener on TCP, plain (tcp_listener_open) or TLS (tls_listener_open). */
 struct tcp_listener;
-struct tcp_conn;
 
 int	tcp_listener_open(uv_loop_t *loop, const union sw_addr *addr,
 	    uint8_t lsn, uint8_t worker, const struct tcp_opts *opts,
@@ -68,6 +84,42 @@ void	tcp_listener_close(struct tcp_listener *l);
 int	tcp_send(struct tcp_listener *l, uint32_t conn_id, const uint8_t *buf,
 	    size_t len);
 size_t	tcp_listener_conns(const struct tcp_listener *l);
+/*
+ * Open a TCP connection of ours to `to` on this listener's worker (a
+ * trunk, the PBX).  The id is returned at once and works with
+ * tcp_send(); what is sent before the connection is up waits.  Answers
+ * come up through the listener's ops with src->conn_id set.  -EINVAL on
+ * a TLS listener (tls_connect).
+ */
+int	tcp_connect(struct tcp_listener *l, const union sw_addr *to,
+	    uint32_t *ret_conn_id);
+
+/*
+ * TLS: a tcp_listener with a TLS session between the socket and the
+ * framing; tcp_send(), tcp_listener_conns() and tcp_listener_close()
+ * work on it as on a plain one (connections carry SIP_TP_TLS).  ctx is
+ * a server context (sip/tls.h), shared by every worker and kept alive
+ * by the caller until the listener is closed; the handshake must end
+ * within opts->ready_timeout_ms.  Data sent before a handshake is done
+ * waits.  Handshake failures and timeouts come up as conn_event
+ * SIP_CONN_EV_TLS_FAILED / _TLS_CERT.
+ */
+int	tls_listener_open(uv_loop_t *loop, const union sw_addr *addr,
+	    uint8_t lsn, uint8_t worker, const struct tcp_opts *opts,
+	    struct tls_ctx *ctx, struct connlimit *cl,
+	    const struct sip_rx_ops *ops, void *ctx_arg,
+	    struct tcp_listener **ret);
+/*
+ * Open a TLS connection of ours to `to` on a TLS listener, verifying
+ * its certificate with client_ctx (a client context: CA bundle, our
+ * certificate for mutual TLS) against name, a DNS name (also sent as
+ * SNI) or an IP literal.  Returns at once with an id for tcp_send().
+ * A failed verification comes up as conn_event SIP_CONN_EV_TLS_CERT.
+ * client_ctx must outlive the call only (each connection holds what it
+ * needs).  -EINVAL on a plain TCP listener.
+ */
+int	tls_connect(struct tcp_listener *l, struct tls_ctx *client_ctx,
+	    const union sw_addr *to, const char *name, uint32_t *ret_conn_id);
 
 /*
  * Connections per source address, shared by all workers (only touched

@@ -109,6 +109,9 @@ txn_layer_free(struct txn_layer *L)
 
 		for (; t != NULL; t = next) {
 			next = t->hnext;
+			/* the TU releases what it hung on the txn */
+			if (L->ops->terminated != NULL)
+				L->ops->terminated(L->ctx, t);
 			txn_release(t);
 		}
 	}

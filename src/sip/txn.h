@@ -81,7 +81,8 @@ struct txn_layer;
 int	txn_layer_new(const struct txn_ops *ops, void *ctx,
 	    const struct sip_timers *t, struct timer_heap *timers,
 	    size_t max_txns, struct txn_layer **ret);
-/* Frees every transaction without calling back. */
+/* Frees every transaction, calling `terminated` for each first (no
+ * other callback, and nothing is sent). */
 void	txn_layer_free(struct txn_layer *L);
 void	txn_layer_set_now(struct txn_layer *L, uint64_t now_ms);
 void	txn_layer_set_timers(struct txn_layer *L, const struct sip_timers *t);

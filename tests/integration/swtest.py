@@ -153,12 +153,14 @@ class Daemon:
     conf: a dict deep-merged into
     the generated config (e.g. {"auth": {"nonce_ttl": "10s"}}).
     extra_conf: raw YAML appended to the file (top-level sections the
-    generated config does not have)."""
+    generated config does not have).  extra_listen: more listener
+    entries (dicts as in the config), e.g. a core-zone listener."""
 
     def __init__(self, tmp, host="127.0.0.1", transports=("udp", "tcp"),
                  workers=2, t1="500ms", idle="60s", msg_timeout="10s",
                  per_source=32, extra_hosts=(), short_port=False,
-                 zone="lab", zones=None, conf=None, extra_conf=""):
+                 zone="lab", zones=None, conf=None, extra_conf="",
+                 extra_listen=()):
         self.tmp = str(tmp)
         self.state = os.path.join(self.tmp, "state")
         os.makedirs(self.state, exist_ok=True)
@@ -175,7 +177,8 @@ class Daemon:
             "node": {"name": "test-node", "workers": workers,
                      "state_dir": self.state},
             "listen": [{"transport": t, "address": h, "port": p,
-                        "zone": zone} for (t, h, p) in self.listeners],
+                        "zone": zone} for (t, h, p) in self.listeners] +
+                      [dict(x) for x in extra_listen],
             "zones": [dict(z) for z in (zones or (
                 DEFAULT_ZONES if zone == "lab" else EDGE_ZONES))],
             "sip": {"timers": {"t1": t1},

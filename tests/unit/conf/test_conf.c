@@ -596,12 +596,13 @@ test_enums(void **state)
 	    "local4, local5, local6, local7");
 	expect_errors("version: 1\nlisten:\n  - transport: tls\n"
 	    "    address: 127.0.0.1\n    zone: z\nzones: [{name: z}]\n",
-	    NAME ":3:16: listen[0].transport: 'tls' is not supported yet (use "
-	    "udp or tcp)", NULL);
+	    NAME ":3:5: listen[0]: a tls listener needs a 'tls' mapping with "
+	    "cert and key", NULL);
 	expect_errors("version: 1\nlisten:\n  - transport: sctp\n"
 	    "    address: 127.0.0.1\n    zone: z\nzones:\n  - name: z\n"
 	    "    trust: yes\n",
-	    NAME ":3:16: listen[0].transport: 'sctp' is not one of: udp, tcp",
+	    NAME ":3:16: listen[0].transport: 'sctp' is not one of: udp, tcp, "
+	    "tls",
 	    NAME ":8:12: zones[0].trust: 'yes' is not one of: untrusted, "
 	    "trusted", NULL);
 	expect_one("log:\n  level: ~\n",
@@ -1089,8 +1090,6 @@ test_many_errors(void **state)
 	    NAME ":3:9: node.name: may only contain letters, digits, '.', '_' "
 	    "and '-' (found ' ')",
 	    NAME ":4:12: node.workers: 65 is out of range (0..64)",
-	    NAME ":6:16: listen[0].transport: 'tls' is not supported yet (use "
-	    "udp or tcp)",
 	    NAME ":7:14: listen[0].address: 'pbx.example' is not an IP address; "
 	    "host names are not allowed, write an IPv4 or IPv6 address",
 	    NAME ":8:11: listen[0].zone: zone 'dmz' is not defined under zones",
@@ -1358,7 +1357,17 @@ test_print(void **state)
 	    "bruteforce:\n"
 	    "  failures: 30\n"
 	    "  window: 10m\n"
-	    "  lock: 30m\n");
+	    "  lock: 30m\n"
+	    "core:\n"
+	    "  zone: \"\"\n"
+	    "  targets: []\n"
+	    "  probe_interval: 10s\n"
+	    "calls:\n"
+	    "  max_duration: 3h\n"
+	    "  ring_timeout: 2m\n"
+	    "  keepalive: 1m\n"
+	    "  max_calls: 20000\n"
+	    "  headers: []\n");
 	free(p1);
 	conf_free(c);
 
@@ -1688,8 +1697,9 @@ test_override_errors(void **state)
 		  "transport (use udp or tcp)" },
 		{ ":127.0.0.1:5060", "listen ':127.0.0.1:5060': unknown "
 		  "transport (use udp or tcp)" },
-		{ "tls:127.0.0.1:5061", "listen 'tls:127.0.0.1:5061': transport "
-		  "'tls' is not supported yet (use udp or tcp)" },
+		{ "tls:127.0.0.1:5061", "listen 'tls:127.0.0.1:5061': a tls "
+		  "listener needs a certificate and a key: configure it in the "
+		  "file" },
 		{ "udp:::1:5060", "listen 'udp:::1:5060': put an IPv6 address in "
 		  "brackets, e.g. udp:[::1]:5060" },
 		{ "udp:[::1", "listen 'udp:[::1': missing ']' after the IPv6 "
@@ -1782,6 +1792,110 @@ test_override_errors(void **state)
 	conf_free(c);
 }
 
+/* A TLS listener as printed (line 3; its tls lines from 8 on), a zone. */
+#define TLS_LISTEN_FULL \
+	"  - transport: tls\n" \
+	"    address: 127.0.0.1\n" \
+	"    port: 5061\n" \
+	"    zone: z\n" \
+	"    tls:\n" \
+	"      cert: certs/srv.pem\n" \
+	"      key: /etc/sipwall/srv.key\n" \
+	"      ca: ca.pem\n" \
+	"      verify_client: true\n" \
+	"      min_version: 1.3\n" \
+	"      ciphers: ECDHE-ECDSA-AES128-GCM-SHA256\n" \
+	"      handshake_timeout: 2s\n"
+#define TLS_HEAD \
+	"version: 1\nlisten:\n  - transport: tls\n    address: 127.0.0.1\n" \
+	"    zone: z\n    tls:\n"
+#define TLS_ZONES	"zones:\n  - name: z\n"
+
+static void
+test_tls_listener(void **state)
+{
+	struct sw_conf *c, *c2;
+	char *p, *p2;
+
+	(void)state;
+	c = must_load("version: 1\nlisten:\n" TLS_LISTEN_FULL
+	    "  - address: 127.0.0.1\n    zone: z\n" TLS_ZONES);
+	assert_int_equal(c->listen[0].transport, CONF_TRANSPORT_TLS);
+	assert_string_equal(c->listen[0].tls.cert, "certs/srv.pem");
+	assert_string_equal(c->listen[0].tls.key, "/etc/sipwall/srv.key");
+	assert_string_equal(c->listen[0].tls.ca, "ca.pem");
+	assert_true(c->listen[0].tls.verify_client);
+	assert_int_equal(c->listen[0].tls.min_version, CONF_TLS_1_3);
+	assert_string_equal(c->listen[0].tls.ciphers,
+	    "ECDHE-ECDSA-AES128-GCM-SHA256");
+	assert_int_equal(c->listen[0].tls.handshake_timeout_ms, 2000);
+	assert_int_equal(c->listen[0].tls.cert_at.line, 8);
+	assert_int_equal(c->listen[0].tls.cert_at.col, 13);
+	assert_string_equal(c->dir, ".");
+	/* printed as written; only a TLS listener has a tls mapping */
+	p = print_mem(c);
+	assert_non_null(strstr(p, "listen:\n" TLS_LISTEN_FULL
+	    "  - transport: udp\n    address: 127.0.0.1\n    port: 5060\n"
+	    "    zone: z\nzones:\n"));
+	c2 = must_load(p);
+	p2 = print_mem(c2);
+	assert_string_equal(p, p2);
+	free(p);
+	free(p2);
+	conf_free(c2);
+	conf_free(c);
+
+	c = must_load(TLS_HEAD "      cert: a.pem\n      key: a.key\n"
+	    TLS_ZONES);
+	assert_string_equal(c->listen[0].tls.ca, "");
+	assert_false(c->listen[0].tls.verify_client);
+	assert_int_equal(c->listen[0].tls.min_version, CONF_TLS_1_2);
+	assert_int_equal(c->listen[0].tls.handshake_timeout_ms, 5000);
+	assert_non_null(strstr(c->listen[0].tls.ciphers,
+	    "ECDHE-ECDSA-AES256-GCM-SHA384:"));
+	assert_string_equal(conf_tls_version_name(CONF_TLS_1_2), "1.2");
+	conf_free(c);
+
+	expect_errors(TLS_HEAD "      cert: a.pem\n      key: a.key\n"
+	    "      min_version: 1.1\n" TLS_ZONES,
+	    NAME ":9:20: listen[0].tls.min_version: '1.1' is refused: TLS "
+	    "below 1.2 is not safe (use 1.2 or 1.3)", NULL);
+	expect_errors(TLS_HEAD "      cert: a.pem\n      key: a.key\n"
+	    "      min_version: 1.0\n" TLS_ZONES,
+	    NAME ":9:20: listen[0].tls.min_version: '1.0' is refused: TLS "
+	    "below 1.2 is not safe (use 1.2 or 1.3)", NULL);
+	expect_errors(TLS_HEAD "      cert: a.pem\n      key: a.key\n"
+	    "      min_version: 2\n" TLS_ZONES,
+	    NAME ":9:20: listen[0].tls.min_version: '2' is not one of: 1.2, "
+	    "1.3", NULL);
+	expect_errors(TLS_HEAD "      key: a.key\n" TLS_ZONES,
+	    NAME ":7:7: listen[0].tls: missing required key 'cert'", NULL);
+	expect_errors(TLS_HEAD "      cert: a.pem\n      key: \"\"\n" TLS_ZONES,
+	    NAME ":8:12: listen[0].tls.key: must not be empty", NULL);
+	expect_errors(TLS_HEAD "      cert: a.pem\n      key: a.key\n"
+	    "      ciphers: \"ECDHE;rm -rf\"\n" TLS_ZONES,
+	    NAME ":9:16: listen[0].tls.ciphers: not an OpenSSL cipher list "
+	    "(found ';')", NULL);
+	expect_errors(TLS_HEAD "      cert: a.pem\n      key: a.key\n"
+	    "      handshake_timeout: 2m\n" TLS_ZONES,
+	    NAME ":9:26: listen[0].tls.handshake_timeout: 2m is out of range "
+	    "(100ms..1m)", NULL);
+	expect_errors(TLS_HEAD "      cert: a.pem\n      key: a.key\n"
+	    "      verify_client: true\n" TLS_ZONES,
+	    NAME ":7:7: listen[0].tls: verify_client: true needs 'ca', the "
+	    "CA bundle that signs client certificates", NULL);
+	expect_errors("version: 1\nlisten:\n  - transport: udp\n"
+	    "    address: 127.0.0.1\n    zone: z\n    tls: {cert: a, key: b}\n"
+	    TLS_ZONES,
+	    NAME ":6:10: listen[0].tls: only a tls listener takes tls "
+	    "settings (this one is udp)", NULL);
+	expect_errors(TLS_HEAD "      cert: a.pem\n      key: a.key\n"
+	    "  - transport: tcp\n    address: 127.0.0.1\n    zone: z\n"
+	    TLS_ZONES,
+	    NAME ":3:5: listen[0]: tls and tcp (line 9) cannot share "
+	    "127.0.0.1:5060: both are TCP sockets", NULL);
+}
+
 int
 main(void)
 {
@@ -1821,6 +1935,7 @@ main(void)
 		cmocka_unit_test(test_schema_tables),
 		cmocka_unit_test(test_override_ok),
 		cmocka_unit_test(test_override_errors),
+		cmocka_unit_test(test_tls_listener),
 	};
 
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);

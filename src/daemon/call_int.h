@@ -1,0 +1,203 @@
+/*
+ * Call state shared by the B2BUA's files (call.c: lifecycle, timers,
+ * the table; call_route.c: new calls; call_dialog.c: in-dialog
+ * requests; call_out.c: the messages we write).  Private to them.
+ */
+#ifndef SW_DAEMON_CALL_INT_H
+#define SW_DAEMON_CALL_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "core/timer.h"
+#include "obs/secevent.h"
+#include "sip/limits.h"
+#include "sip/dest.h"
+#include "sip/hide.h"
+#include "daemon/call.h"
+#include "daemon/ident.h"
+
+#define CALL_MAX_FORKS	4
+#define CALL_STR_MAX	1024	/* one URI or header value we keep */
+
+#define container_of(p, T, m) ((T *)(void *)((char *)(p) - offsetof(T, m)))
+
+enum leg_state {
+	LEG_IDLE = 0,
+	LEG_TRYING,		/* B: INVITE sent, nothing back */
+	LEG_EARLY,		/* B: a provisional came */
+	LEG_UP,			/* confirmed dialog */
+	LEG_DONE,		/* B: final non-2xx, abandoned or cancelled */
+};
+
+/* One dialog of a call.  Strings are ours (malloc'd), NUL-terminated. */
+struct leg {
+	struct call	*call;
+	struct leg	*hnext;			/* tag table chain */
+	uint8_t		 side;			/* 0: A (caller), 1: B */
+	uint8_t		 state;			/* enum leg_state */
+	uint8_t		 hashed;
+	uint8_t		 cancel;		/* B: CANCEL once it rings */
+	uint8_t		 target_idx;		/* B: core target tried */
+	char		 ltag[IDENT_TAG_LEN + 1];
+	char		 branch[IDENT_BRANCH_LEN + 1];	/* B: INVITE's */
+	char		*rtag;
+	char		*call_id;
+	char		*luri;			/* our From/To, no tag */
+	char		*ruri;			/* theirs */
+	char		*target;		/* their Contact URI */
+	char		*route;			/* Route value, or NULL */
+	uint32_t	 lcseq;			/* last CSeq we used */
+	uint32_t	 rcseq;			/* last CSeq they used */
+	uint32_t	 inv_cseq;		/* B: the INVITE's */
+	struct sip_dest	 dest;			/* where its requests go */
+	struct txn	*inv;			/* B: client INVITE */
+	uint8_t		*ack;			/* B: our ACK of its 2xx */
+	size_t		 ack_len;
+};
+
+enum call_state {
+	CALL_ROUTING = 1,	/* B forks ringing */
+	CALL_UP,
+	CALL_DEAD,		/* ended; freed when no transaction refers */
+};
+
+/* An INVITE crossing the call (the first, or a re-INVITE). */
+struct inv_relay {
+	uint8_t		 active;
+	uint8_t		 from;			/* side it came from */
+	uint8_t		 late_offer;		/* no body: ACK carries it */
+	uint8_t		 answered;		/* 2xx sent to `from` */
+	struct txn	*srv;			/* on the `from` leg */
+	struct leg	*to;			/* the leg it went to */
+	struct txn	*cli;			/* re-INVITE: on `to` */
+	uint8_t		*ok;			/* our 2xx, for retransmission */
+	size_t		 ok_len;
+	uint32_t	 interval;
+	uint64_t	 deadline;
+};
+
+struct call_svc;
+
+struct call {
+	struct call_svc	*svc;
+	struct call	*next, *prev;		/* all calls of the worker */
+	uint8_t		 state;			/* enum call_state */
+	uint8_t		 nforks;
+	int8_t		 winner;		/* B fork that answered, -1 */
+	uint8_t		 from_core;		/* core -> endpoint */
+	uint32_t	 refs;			/* transactions pointing here */
+	uint16_t	 best;			/* best non-2xx from the forks */
+	struct leg	 a;
+	struct leg	 b[CALL_MAX_FORKS];
+	struct inv_relay inv;
+	struct timer	 t_ring, t_max, t_retx, t_keep, t_fail;
+	uint64_t	 started_ms, answered_ms;
+	uint8_t		 keep_pending;		/* pings without an answer */
+	char		 account[ACCT_USER_MAX + 1];
+	char		 to_user[64];
+};
+
+/* What hangs on each transaction of a call. */
+enum ctu_role {
+	CTU_FORK = 1,		/* client INVITE of a B fork */
+	CTU_SERVER,		/* a server transaction we answer later */
+	CTU_RELAY,		/* client txn of a relayed in-dialog request */
+	CTU_OWN,		/* our BYE / OPTIONS / CANCEL */
+	CTU_REINVITE,		/* client INVITE of a relayed re-INVITE */
+};
+
+struct ctu {
+	struct tu	 tu;			/* kind TU_CALL: first */
+	uint8_t		 role;
+	uint8_t		 side;			/* leg the txn is on */
+	uint8_t		 fork;
+	uint8_t		 ping;			/* CTU_OWN: a keep-alive */
+	struct call	*c;
+	struct txn	*peer;			/* CTU_RELAY: server txn */
+	uint8_t		*req;			/* CTU_RELAY: its request */
+	size_t		 req_len;
+};
+
+#define CALL_TAG_BUCKETS_MIN	1024
+
+struct call_svc {
+	struct worker	*w;
+	struct ident_gen ids;
+	struct leg	**tags;			/* by ltag */
+	size_t		 tmask;
+	struct call	*all;
+	struct call_stats st;
+	struct hide_list hide[2];		/* [trusted source] */
+	char		 names[CONF_MAX_HEADERS][CONF_HEADER_NAME_MAX + 1];
+	uint8_t		 scratch[SIP_MAX_MSG_TCP];
+	char		 extra[8192];
+};
+
+/* call.c */
+struct call_svc	*call_svc(struct worker *w);
+struct call	*call_new(struct call_svc *s);
+void		 call_end(struct call *c, const char *reason, const char *by,
+		    unsigned status);
+void		 call_unref(struct call *c);
+void		 leg_hash(struct call_svc *s, struct leg *l);
+struct leg	*leg_find(struct call_svc *s, struct slice tag);
+int		 leg_set(char **dst, struct slice v);
+struct leg	*leg_other(struct leg *l);
+struct ctu	*ctu_new(struct call *c, enum ctu_role role, struct leg *l);
+void		 call_answered(struct call *c);
+void		 call_arm(struct call *c, struct timer *t, uint64_t after_ms);
+void		 call_event(struct call *c, enum secevent_type type,
+		    const char *reason, unsigned status, const char *by);
+
+/* call_out.c */
+/* A request on leg l: Via with a fresh branch (copied to branch_out
+ * when non-NULL), Route, From/To of the dialog, our Contact when
+ * with_contact; the allowed headers and the body of src when non-NULL;
+ * extra lines as given.  Length or a negative error. */
+ssize_t	out_request(struct call_svc *s, struct leg *l, const char *method,
+	    uint32_t cseq, const char *branch, const struct sip_msg *src,
+	    int trusted_src, int with_contact, const char *extra,
+	    uint8_t *buf, size_t cap);
+/* A response to req (received on leg l) carrying status/reason, the
+ * allowed headers and body of resp (may be NULL) and our Contact when
+ * with_contact.  Length or a negative error. */
+ssize_t	out_response(struct call_svc *s, struct leg *l,
+	    const struct sip_msg *req, unsigned status, struct slice reason,
+	    const struct sip_msg *resp, int trusted_src, int with_contact,
+	    const char *extra, uint8_t *buf, size_t cap);
+/* Send a request on l with a client transaction of role (and ctu). */
+int	out_send_txn(struct call_svc *s, struct leg *l, const uint8_t *buf,
+	    size_t len, struct ctu *u, struct txn **ret);
+/* Our BYE (or OPTIONS ping) on leg l. */
+int	out_own(struct call_svc *s, struct leg *l, const char *method,
+	    const char *reason_hdr, int ping);
+/* CANCEL the B fork's INVITE. */
+int	out_cancel(struct call_svc *s, struct leg *l);
+/* ACK for l's 2xx to its INVITE (cseq), with src's body when given. */
+int	out_ack(struct call_svc *s, struct leg *l, uint32_t cseq,
+	    const struct sip_msg *src);
+/* "sip:host:port;transport=x" for our listener lsn. */
+void	out_contact_uri(struct call_svc *s, uint8_t lsn, char *buf, size_t cap);
+/* The value of a From/To without its tag parameter. */
+int	out_strip_tag(const struct sip_nameaddr *na, char **dst);
+
+void	call_leg_lost(struct call *c);
+
+/* call_route.c */
+void	route_failover(struct call *c, struct leg *l);
+/* CANCEL (or mark for CANCEL) every fork still ringing. */
+void	call_stop_forks(struct call *c);
+/* Give up before an answer: stop the forks, answer the caller. */
+void	call_abort(struct call *c, unsigned status, const char *reason);
+void	fork_response(struct call *c, struct ctu *u, struct txn *t,
+	    const struct sip_msg *resp);
+void	fork_timeout(struct call *c, struct ctu *u);
+
+/* call_dialog.c */
+void	dialog_response(struct call *c, struct ctu *u, struct txn *t,
+	    const struct sip_msg *resp);
+void	dialog_timeout(struct call *c, struct ctu *u);
+
+#endif

@@ -1,0 +1,389 @@
+"""Calls through the edge (issue 4: SIG4 B2BUA, SIG5 topology hiding,
+SIG6 routing), driven by SIPp on both sides exactly as a phone and a PBX
+would talk to it:
+
+    phone (SIPp UAC, 127.0.0.1) -> sipwall internet listener
+        -> sipwall core listener -> core PBX (SIPp UAS, 127.0.0.10)
+
+and the other way round, the PBX calling a registered phone.  What the
+far side received is read from SIPp's -trace_msg log, so each check is
+about the bytes on the wire.
+
+SIPp 3.6.1 answers only MD5 challenges, hence `auth.algorithms: [MD5]`.
+"""
+import glob
+import os
+import re
+import subprocess
+import time
+
+import swtest
+from sipauth import SipUA
+
+PW = "Caller-pass-81x"
+CORE = "127.0.0.10"
+MD5_ONLY = {"auth": {"algorithms": ["MD5"]}}
+
+
+def sipp_report(r, cwd):
+    out = r.stdout.decode("utf-8", "replace")[-2000:] if r.stdout else ""
+    for f in glob.glob(os.path.join(str(cwd), "*_errors.log")):
+        with open(f, errors="replace") as fh:
+            out += "\n" + f + ":\n" + fh.read()[-2000:]
+    return out
+
+
+def messages(cwd, scenario):
+    """Everything a SIPp instance logged with -trace_msg."""
+    out = ""
+    for f in glob.glob(os.path.join(str(cwd), scenario + "_*_messages.log")):
+        with open(f, errors="replace") as fh:
+            out += fh.read()
+    return out
+
+
+def received(log):
+    """The messages a SIPp instance received, one string each."""
+    parts = re.split(r"-{20,} [0-9: .-]+\n", log)
+    return [p.split("\n", 2)[2] for p in parts
+            if re.match(r"(UDP|TCP) message received", p)]
+
+
+class Edge:
+    """A sipwalld with an internet listener (phones, digest) and a core
+    listener (the PBX at 127.0.0.10, trusted), calls routed between."""
+
+    def __init__(self, factory, tmp, first_targets=(), calls=None,
+                 t1="500ms", accounts=(("1001", PW),), workers=2,
+                 transports=("udp",)):
+        self.tmp = tmp
+        self.core_port = swtest.free_port()
+        self.uas_port = swtest.free_port(CORE)
+        targets = list(first_targets) + [{"address": CORE,
+                                          "port": self.uas_port}]
+        conf = swtest.deep_merge(swtest.deep_merge({}, swtest.LENIENT),
+                                 MD5_ONLY)
+        swtest.deep_merge(conf, {
+            "zones": swtest.zones(
+                internet=swtest.LENIENT_RATES,
+                core={"auth": "none",
+                      "allow": [CORE + "/32", "127.0.0.11/32"]}),
+            "core": {"zone": "core", "targets": targets},
+            "calls": swtest.deep_merge({"keepalive": "0s"}, calls or {}),
+        })
+        self.d = factory(zone="internet", conf=conf, t1=t1, workers=workers,
+                         transports=transports, accounts=accounts,
+                         extra_listen=[{"transport": "udp",
+                                        "address": "127.0.0.1",
+                                        "port": self.core_port,
+                                        "zone": "core"}])
+
+    def uas(self, scenario, port=None, calls=1, ip=CORE, extra=()):
+        """Start the core PBX (a SIPp UAS) in the background."""
+        cmd = ["sipp", "-sf", os.path.join(swtest.SCENARIOS, scenario),
+               "-i", ip, "-p", str(port or self.uas_port), "-m", str(calls),
+               "-nostdin", "-timeout", "40s", "-timeout_error", "-trace_msg",
+               "-trace_err"] + list(extra)
+        p = subprocess.Popen(cmd, cwd=str(self.tmp), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+        time.sleep(0.3)
+        return p
+
+    def phone(self, scenario, dial="2000", user="1001", pw=PW, calls=1,
+              extra=(), timeout=30):
+        inf = self.tmp / ("inf-%s.csv" % user)
+        inf.write_text("SEQUENTIAL\n%s;%s;%s\n" % (user, pw, dial))
+        return swtest.sipp(scenario, self.d, calls=calls, rate=10,
+                           extra=["-inf", str(inf), "-trace_msg"] + list(extra),
+                           cwd=self.tmp, timeout=timeout)
+
+
+def finish(p, timeout=45):
+    out, _ = p.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(p.args, p.returncode, out, b"")
+
+
+def test_phone_calls_core_through_the_b2bua(daemon_factory, tmp_path):
+    e = Edge(daemon_factory, tmp_path)
+    uas = e.uas("uas_answer.xml")
+    r = e.phone("call_auth_uac.xml")
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    u = finish(uas)
+    assert u.returncode == 0, sipp_report(u, tmp_path)
+
+    core_in = received(messages(tmp_path, "uas_answer"))
+    invite = next(m for m in core_in if m.startswith("INVITE "))
+    phone_log = messages(tmp_path, "call_auth_uac")
+    caller_callid = re.search(r"Call-ID: (\S+)", phone_log).group(1)
+    # B2BUA: a dialog of its own towards the core
+    assert caller_callid not in invite
+    assert "SIPpTag00" not in invite             # the caller's tag
+    # the authenticated identity, asserted to the trusted core
+    assert re.search(r"^From: \"Caller 1001\" <sip:1001@sipwall>;tag=",
+                     invite, re.M), invite
+    assert "P-Asserted-Identity: <sip:1001@sipwall>" in invite
+    # nothing of the phone's own reaches the core but the body
+    assert "Proxy-Authorization" not in invite
+    assert "User-Agent" not in invite and "LabPhone" not in invite
+    vias = re.findall(r"^Via: .*$", invite, re.M)
+    assert len(vias) == 1 and "127.0.0.1:%d" % e.core_port in vias[0], vias
+    assert re.search(r"^Contact: <sip:127\.0\.0\.1:%d>" % e.core_port,
+                     invite, re.M), invite
+    assert "m=audio" in invite                   # the offer crossed
+    bye = next(m for m in core_in if m.startswith("BYE "))
+    assert caller_callid not in bye
+
+    # what the phone saw of the core: nothing
+    phone_in = received(phone_log)
+    for m in phone_in:
+        assert "CorePBX" not in m and "Server:" not in m, m
+        assert "%s:%d" % (CORE, e.uas_port) not in m.split("\r\n\r\n")[0] \
+            .split("\n\n")[0], m
+    ok = next(m for m in phone_in if m.startswith("SIP/2.0 200")
+              and "INVITE" in m)
+    assert re.search(r"^Contact: <sip:127\.0\.0\.1:%d>" % e.d.port, ok, re.M)
+
+    e.d.wait_event("call.ended", lambda ev: ev["reason"] == "bye"
+                   and ev["by"] == "caller")
+    att = e.d.events("call.attempt")
+    assert len(att) == 1 and att[0]["account"] == "1001" \
+        and att[0]["to"] == "2000", att
+    assert len(e.d.events("call.answered")) == 1
+
+
+def test_unauthenticated_invite_never_reaches_the_core(daemon_factory,
+                                                       tmp_path):
+    e = Edge(daemon_factory, tmp_path)
+    uas = e.uas("uas_answer.xml", extra=["-timeout", "4s"])
+    r = e.phone("call_auth_uac.xml", pw="Wrong-pass-000x", timeout=8)
+    assert r.returncode != 0
+    finish(uas)
+    assert received(messages(tmp_path, "uas_answer")) == []
+    assert e.d.events("call.attempt") == []
+    assert e.d.events("auth.failed")
+
+
+def test_callee_hangs_up(daemon_factory, tmp_path):
+    e = Edge(daemon_factory, tmp_path)
+    uas = e.uas("uas_answer_bye.xml")
+    r = e.phone("call_auth_wait_bye_uac.xml")
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    u = finish(uas)
+    assert u.returncode == 0, sipp_report(u, tmp_path)
+    e.d.wait_event("call.ended", lambda ev: ev["by"] == "callee")
+
+
+def test_cancel_before_answer(daemon_factory, tmp_path):
+    e = Edge(daemon_factory, tmp_path)
+    uas = e.uas("uas_ring_cancel.xml")
+    r = e.phone("call_cancel_uac.xml")
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    u = finish(uas)
+    assert u.returncode == 0, sipp_report(u, tmp_path)
+    core_in = received(messages(tmp_path, "uas_ring_cancel"))
+    inv = next(m for m in core_in if m.startswith("INVITE "))
+    cancel = next(m for m in core_in if m.startswith("CANCEL "))
+    # 9.1: the CANCEL matches our INVITE towards the core, not the phone's
+    branch = re.search(r"branch=([^;\s]+)", inv).group(1)
+    assert "branch=" + branch in cancel
+    e.d.wait_event("call.failed", lambda ev: ev["reason"] == "cancel")
+
+
+def test_reinvite_is_relayed_both_ways(daemon_factory, tmp_path):
+    e = Edge(daemon_factory, tmp_path)
+    uas = e.uas("uas_reinvite.xml")
+    r = e.phone("call_reinvite_uac.xml")
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    u = finish(uas)
+    assert u.returncode == 0, sipp_report(u, tmp_path)
+    phone_in = received(messages(tmp_path, "call_reinvite_uac"))
+    oks = [m for m in phone_in if m.startswith("SIP/2.0 200")
+           and "CSeq: 3 INVITE" in m]
+    assert oks and "a=recvonly" in oks[0], phone_in
+    core_in = received(messages(tmp_path, "uas_reinvite"))
+    invites = [m for m in core_in if m.startswith("INVITE ")]
+    assert len(invites) == 2
+    # the core's dialog: its CSeq goes on from ours, not the phone's 3
+    assert re.search(r"^CSeq: 2 INVITE", invites[1], re.M), invites[1]
+
+
+def test_core_calls_a_registered_phone(daemon_factory, tmp_path):
+    """The phone registers (digest) from the port it then
+    answers on (a SIPp UAS: SIPp cannot take a new dialog inside a
+    client scenario); the PBX calls it through the core listener."""
+    e = Edge(daemon_factory, tmp_path)
+    phone_port = swtest.free_port()
+    with SipUA(e.d, port=phone_port) as ua:
+        _, ok = ua.register("1001", PW, alg="MD5")
+        assert ok is not None and ok.status == 200, ok
+    phone = e.uas("uas_answer.xml", port=phone_port, ip="127.0.0.1")
+    r = subprocess.run(
+        ["sipp", "-sf", os.path.join(swtest.SCENARIOS, "core_invite_uac.xml"),
+         "-i", CORE, "-p", "0", "-s", "1001", "-m", "1", "-nostdin",
+         "-timeout", "20s", "-timeout_error", "-trace_msg", "-trace_err",
+         "127.0.0.1:%d" % e.core_port],
+        cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        timeout=40)
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    p = finish(phone)
+    assert p.returncode == 0, sipp_report(p, tmp_path)
+    core_log = messages(tmp_path, "core_invite_uac")
+    core_callid = re.search(r"Call-ID: (\S+)", core_log).group(1)
+    phone_in = received(messages(tmp_path, "uas_answer"))
+    inv = next(m for m in phone_in if m.startswith("INVITE "))
+    assert core_callid not in inv                # the inside Call-ID
+    assert CORE not in inv.split("\n\n")[0]      # no inside address
+    assert "CorePBX" not in inv
+    assert re.search(r"^From: \"Reception\" <sip:100@127\.0\.0\.1:%d>"
+                     % e.d.port, inv, re.M), inv
+    # the registered contact is the Request-URI
+    assert inv.startswith("INVITE sip:1001@127.0.0.1:%d" % phone_port), inv
+    bye = next(m for m in phone_in if m.startswith("BYE "))
+    assert core_callid not in bye
+    e.d.wait_event("call.ended", lambda ev: ev["by"] == "caller"
+                   and ev["direction"] == "inbound")
+
+
+def test_core_calls_an_unregistered_user(daemon_factory, tmp_path):
+    e = Edge(daemon_factory, tmp_path)
+    c = swtest.UdpClient(e.d, bind=CORE)
+    c.sock.sendto(swtest.request("INVITE", e.d, ruri="sip:1001@127.0.0.1:%d"
+                                 % e.core_port, via_host=CORE,
+                                 via_port=c.port),
+                  ("127.0.0.1", e.core_port))
+    final = None
+    deadline = time.time() + 5
+    while final is None and time.time() < deadline:
+        data = c.recv(timeout=5)
+        if not data.startswith(b"SIP/2.0 1"):
+            final = data
+    assert final is not None and final.startswith(b"SIP/2.0 480"), final
+    e.d.wait_event("route.failed", lambda ev: ev["status"] == 480)
+
+
+def test_failover_to_the_next_core_target(daemon_factory, tmp_path):
+    dead_port = swtest.free_port("127.0.0.11")
+    e = Edge(daemon_factory, tmp_path, t1="100ms",
+             first_targets=[{"address": "127.0.0.11", "port": dead_port}])
+    uas = e.uas("uas_answer.xml")
+    r = e.phone("call_auth_uac.xml", timeout=30)
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    u = finish(uas)
+    assert u.returncode == 0, sipp_report(u, tmp_path)
+    down = e.d.wait_event("route.target_down")
+    assert down["target"] == "127.0.0.11:%d" % dead_port
+
+
+def test_dead_leg_ends_the_call(daemon_factory, tmp_path):
+    """The core answers and vanishes: in-dialog OPTIONS keep-alives go
+    unanswered, and sipwall hangs up the phone's side."""
+    e = Edge(daemon_factory, tmp_path, t1="100ms",
+             calls={"keepalive": "1s"})
+    uas = e.uas("uas_answer.xml", extra=["-timeout", "3s"])
+    r = e.phone("call_auth_wait_bye_uac.xml", timeout=40)
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    finish(uas)
+    ev = e.d.wait_event("call.ended", lambda ev: ev["reason"] == "leg_lost",
+                        timeout=20)
+    assert ev["by"] == "sbc"
+
+
+def test_max_duration_ends_the_call(daemon_factory, tmp_path):
+    e = Edge(daemon_factory, tmp_path, calls={"max_duration": "2s"})
+    uas = e.uas("uas_answer.xml")
+    started = time.time()
+    r = e.phone("call_auth_wait_bye_uac.xml", timeout=30)
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    u = finish(uas)
+    assert u.returncode == 0, sipp_report(u, tmp_path)
+    ev = e.d.wait_event("call.ended",
+                        lambda ev: ev["reason"] == "max_duration")
+    assert ev["by"] == "sbc" and 1 <= ev["duration_s"] <= 3
+    assert time.time() - started < 15
+
+
+def test_phone_over_tcp(daemon_factory, tmp_path):
+    """A phone on TCP: answers and the core's BYE go back on its
+    connection, and our Contact towards it says transport=tcp."""
+    e = Edge(daemon_factory, tmp_path, transports=("udp", "tcp"))
+    uas = e.uas("uas_answer_bye.xml")
+    inf = tmp_path / "tcp.csv"
+    inf.write_text("SEQUENTIAL\n1001;%s;2000\n" % PW)
+    r = swtest.sipp("call_auth_wait_bye_uac.xml", e.d, transport="t1",
+                    extra=["-inf", str(inf), "-trace_msg"], cwd=tmp_path)
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    u = finish(uas)
+    assert u.returncode == 0, sipp_report(u, tmp_path)
+    phone_in = received(messages(tmp_path, "call_auth_wait_bye_uac"))
+    ok = next(m for m in phone_in if m.startswith("SIP/2.0 200")
+              and "INVITE" in m)
+    assert re.search(r"^Contact: <sip:127\.0\.0\.1:%d;transport=tcp>"
+                     % e.d.port, ok, re.M), ok
+    assert any(m.startswith("BYE ") for m in phone_in)
+    e.d.wait_event("call.ended", lambda ev: ev["by"] == "callee")
+
+
+def test_many_calls_complete_and_free_their_state(daemon_factory, tmp_path):
+    """300 calls at 100/s: every one completes, every one ends with an
+    event, and the daemon's exit (ASan build: LeakSanitizer) shows no
+    call, leg or transaction left behind."""
+    n = 300
+    e = Edge(daemon_factory, tmp_path)
+    uas = e.uas("uas_answer.xml", calls=n)
+    inf = tmp_path / "many.csv"
+    inf.write_text("SEQUENTIAL\n1001;%s;2000\n" % PW)
+    r = swtest.sipp("call_auth_uac.xml", e.d, calls=n, rate=100,
+                    extra=["-inf", str(inf), "-l", "100"], cwd=tmp_path,
+                    timeout=60)
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    u = finish(uas, timeout=90)
+    assert u.returncode == 0, sipp_report(u, tmp_path)
+    deadline = time.time() + 10
+    while time.time() < deadline and len(e.d.events("call.ended")) < n:
+        time.sleep(0.2)
+    assert len(e.d.events("call.ended")) == n
+    assert len(e.d.events("call.answered")) == n
+    assert e.d.events("call.failed") == []
+
+
+def test_tshark_sees_no_inside_address_on_the_outside(daemon_factory,
+                                                      tmp_path):
+    """Topology hiding as a capture proves it: the headers of every SIP
+    message on the phone's side of sipwall (its internet listener's
+    port, on lo), decoded by tshark, are free of the core's address and
+    the inside Call-ID."""
+    e = Edge(daemon_factory, tmp_path)
+    pcap = tmp_path / "outside.pcap"
+    cap = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f",
+                            "udp port %d" % e.d.port, "-w", str(pcap)],
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+    time.sleep(1.0)                     # dumpcap is capturing
+    try:
+        uas = e.uas("uas_answer_bye.xml")
+        r = e.phone("call_auth_wait_bye_uac.xml")
+        assert r.returncode == 0, sipp_report(r, tmp_path)
+        assert finish(uas).returncode == 0
+        time.sleep(0.5)
+    finally:
+        cap.terminate()
+        cap.wait(timeout=10)
+    out = subprocess.run(
+        ["tshark", "-r", str(pcap), "-Y", "sip", "-T", "fields",
+         "-E", "separator=|", "-e", "sip.Method", "-e", "sip.Status-Code",
+         "-e", "sip.msg_hdr"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert out.returncode == 0, out.stderr
+    rows = out.stdout.decode("utf-8", "replace").splitlines()
+    # INVITE x2, 407, ACK x2, 180, 200, BYE from sipwall, its 200
+    assert len(rows) >= 9, rows
+    inside = received(messages(tmp_path, "uas_answer_bye"))
+    inside_callid = re.search(r"Call-ID: (\S+)", inside[0]).group(1)
+    for row in rows:
+        # the SDP body still names the media addresses: anchoring media
+        # and rewriting o=/c= is the media relay's work (issue 6)
+        head = row.split("\\r\\n\\r\\n")[0]
+        assert CORE not in head, row
+        assert inside_callid not in head, row
+        assert "CorePBX" not in head, row
+    assert any(row.startswith("BYE|") for row in rows), rows
