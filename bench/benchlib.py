@@ -481,7 +481,7 @@ def run_sipp(srv, argv, rate, secs, calls, stf, errf, also=()):
         "sipp_cpu": round(ru.ru_utime + ru.ru_stime + gen1 - gen0, 2),
         "rcvbuf_errors": udp1.get("RcvbufErrors", 0)
         - udp0.get("RcvbufErrors", 0),
-        "sipp_rc": p.returncode,
+        "sipp_rc": p.returncode, "stf": stf,
     }
     res["fail_ratio"] = bad / calls if calls else 1.0
     res["cpu_per_1k"] = (res["server_cpu"] / ok_calls * 1000
@@ -556,29 +556,38 @@ class Search:
         self.max_steps = a.max_steps
         self.done = False
 
-    def record(self, r):
-        a = self.a
-        q = a.quantum
+    def note(self, r):
+        """Keep r; remember the best passing and lowest failing step."""
         self.steps.append(r)
         if r["pass"]:
             if self.good is None or r["rate"] > self.good["rate"]:
                 self.good = r
         elif self.bad is None or r["rate"] < self.bad["rate"]:
             self.bad = r
+
+    def go_on(self, rate):
+        """Next at `rate` (made a multiple of a.quantum), unless the
+        steps are used up or that rate ran already."""
+        q = self.a.quantum
+        rate = max(q, int(rate) // q * q)
+        if (len(self.steps) >= self.max_steps or
+                any(x["rate"] == rate for x in self.steps)):
+            self.done = True
+        self.rate = rate
+
+    def record(self, r):
+        a = self.a
+        self.note(r)
         if self.bad is None:
             rate = int(r["rate"] * a.factor)
         elif self.good is None:
             rate = self.bad["rate"] // 2
         else:
             lo, hi = self.good["rate"], self.bad["rate"]
-            if hi - lo <= max(lo * a.precision, q):
+            if hi - lo <= max(lo * a.precision, a.quantum):
                 self.done = True
             rate = (lo + hi) // 2
-        rate = max(q, rate // q * q)
-        if (len(self.steps) >= self.max_steps or
-                any(x["rate"] == rate for x in self.steps)):
-            self.done = True
-        self.rate = rate
+        self.go_on(rate)
 
 
 class Fixed(Search):
@@ -687,19 +696,12 @@ def note_other_load(a, out):
                 a.server_core, 100 * other[0], a.sipp_core, 100 * other[1]))
 
 
-def search_and_compare(runnable, step, a, out, deadline, reserve=0):
-    """The maximum sustained rate of each server (a.rates: fixed steps
-    instead), then CPU per 1,000 at one common offered rate.  `step(srv,
-    rate)` runs one step and returns its figures; `reserve` seconds
-    before the deadline are left for what the caller does afterwards.
-    Returns {name: (best passing step, steps)} and the common rate."""
-    if a.rates:
-        searches = [Fixed(srv, a.rates) for srv in runnable]
-    else:
-        searches = [Search(srv, a) for srv in runnable]
-    # Keep time for the common-rate steps at the end.
-    per_step = a.step + a.step_overhead
-    search_end = deadline - reserve - len(runnable) * per_step
+def run_searches(searches, step, a, search_end, secs, may_retry=None):
+    """Run the searches' steps, the servers alternating, until all are
+    done or the next step (`secs` long) would end after search_end.
+    may_retry(r): whether a failed step that other programs disturbed
+    runs again (default: always, twice at most per server)."""
+    per_step = secs + a.step_overhead
     retries = {x.srv.name: 2 for x in searches}
     while any(not x.done for x in searches):
         for x in searches:
@@ -714,7 +716,8 @@ def search_and_compare(runnable, step, a, out, deadline, reserve=0):
             # server's core says nothing about the server: run the
             # step again (twice at most per server).
             if (not r["pass"] and r["core_busy"] - r["server_busy"] > 0.3
-                    and retries[x.srv.name] > 0):
+                    and retries[x.srv.name] > 0 and
+                    (may_retry is None or may_retry(r))):
                 retries[x.srv.name] -= 1
                 log("           disturbed: other programs used about "
                     "%.0f%% of core %d; this step runs again" % (
@@ -722,14 +725,38 @@ def search_and_compare(runnable, step, a, out, deadline, reserve=0):
                         a.server_core))
                 continue
             x.record(r)
+
+
+def keep_lower_cpu(out, r):
+    """out["common"][server] = r unless a passing step there spent less
+    CPU per 1,000 (other load on the machine only ever adds CPU time)."""
+    prev = out["common"].get(r["server"])
+    if (prev is None or not prev["pass"] or
+            (r["pass"] and r["cpu_per_1k"] < prev["cpu_per_1k"])):
+        out["common"][r["server"]] = r
+
+
+def search_and_compare(runnable, step, a, out, deadline, reserve=0):
+    """The maximum sustained rate of each server (a.rates: fixed steps
+    instead), then CPU per 1,000 at one common offered rate.  `step(srv,
+    rate)` runs one step and returns its figures; `reserve` seconds
+    before the deadline are left for what the caller does afterwards.
+    Returns {name: (best passing step, steps)} and the common rate."""
+    if a.rates:
+        searches = [Fixed(srv, a.rates) for srv in runnable]
+    else:
+        searches = [Search(srv, a) for srv in runnable]
+    # Keep time for the common-rate steps at the end.
+    per_step = a.step + a.step_overhead
+    run_searches(searches, step, a,
+                 deadline - reserve - len(runnable) * per_step, a.step)
     best = {x.srv.name: (x.good, x.steps) for x in searches}
     for name, (good, _) in best.items():
         out["max"][name] = good["rate"] if good else 0
 
     # CPU per 1,000 at one common offered load: a little under the
     # lower of the two maxima, so that both run it cleanly.  Two
-    # rounds when time allows; the lower figure of each server counts
-    # (other load on the machine only ever adds CPU time).
+    # rounds when time allows; the lower figure of each server counts.
     passing = [g["rate"] for g, _ in best.values() if g]
     common = 0
     if len(runnable) > 1 and len(passing) == len(runnable):
@@ -743,12 +770,7 @@ def search_and_compare(runnable, step, a, out, deadline, reserve=0):
                     log("  time budget reached")
                 break
             for srv in runnable:
-                r = step(srv, common)
-                prev = out["common"].get(srv.name)
-                if (prev is None or not prev["pass"] or
-                        (r["pass"] and r["cpu_per_1k"] <
-                         prev["cpu_per_1k"])):
-                    out["common"][srv.name] = r
+                keep_lower_cpu(out, step(srv, common))
     return best, common
 
 

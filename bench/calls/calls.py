@@ -25,13 +25,18 @@ What it does, in order:
      is skipped, and the report says why (until sipwall's B2BUA
      forwards calls, that is sipwall);
   3. for each server, pinned to one core (default 1), with the SIPp UAC
-     and UAS on another (default 0): steps the offered call rate up,
-     then bisects, each step a bounded SIPp run of STEP seconds, to find
-     the highest rate at which fewer than 0.1% of the calls failed and
-     the run kept pace (the maximum sustained rate);
-  4. runs both again at one common offered rate (90% of the lower
-     maximum): CPU-seconds per 1,000 calls (utime+stime of all the
-     server's processes / threads from /proc);
+     and UAS on another (default 0), the servers' steps alternating,
+     each step a bounded SIPp run with a fresh server:
+     phase A: short steps (8 s), the offered call rate times 1.6 until
+     the first failure (an upper bound);
+     phase B: long steps (40 s, longer than every transaction timer, so
+     that the servers' tables are in their steady state) from phase
+     A's last passing rate, bisected as the budget allows: the highest
+     rate at which fewer than 0.1% of the calls failed and the run kept
+     pace (the maximum sustained rate);
+  4. CPU-seconds per 1,000 calls at one common offered rate, the
+     highest rate of phase A that both servers passed (utime+stime of
+     all the server's processes / threads from /proc);
   5. memory per call: N concurrent established calls (the UAC holds
      each call before its BYE), the server's memory (PSS, all its
      processes, plus Kamailio's SQLite file on tmpfs) with them minus
@@ -52,11 +57,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 from benchlib import (  # noqa: E402  (bench/benchlib.py)
-    FAIL_MAX, ROOT, UDP_BUF, Kamailio, Sipwall, add_common_args, build_dir,
-    check_tools, finish, free_udp_port, kamailio_version, log, log_tail,
-    memory_kib, note_other_load, report, run_sipp, search_and_compare,
-    show_step, sipp_base_argv, sipp_stats, stat_int, stop_proc,
-    unexpected, write_users)
+    FAIL_MAX, ROOT, UDP_BUF, Fixed, Kamailio, Search, Sipwall,
+    add_common_args, build_dir, check_tools, finish, free_udp_port,
+    kamailio_version, keep_lower_cpu, log, log_tail, memory_kib,
+    note_other_load, report, run_searches, run_sipp, show_step,
+    sipp_base_argv, sipp_stats, stat_int, stop_proc, unexpected,
+    write_users)
 
 UAC = os.path.join(HERE, "uac.xml")
 UAS = os.path.join(HERE, "uas.xml")
@@ -194,10 +200,13 @@ def uac_argv(srv, inf, a, rate, calls, secs, hold_ms, tag, timeout=None):
 def run_step(srv, pbx, rate, secs, inf, a):
     """One bounded SIPp run at `rate` calls/s for `secs` s, hold time 0."""
     calls = int(rate * secs)
-    pbx.start("%s-%d" % (srv.name, rate), 2 * secs + 30)
+    pbx.start("%s-%d-%ds" % (srv.name, rate, secs), secs + 30)
     try:
+        # Bounded: a step that has not ended 12 s after its last call
+        # was created has failed anyway (not on pace).
         argv, stf, errf = uac_argv(srv, inf, a, rate, calls, secs, 0,
-                                   str(rate))
+                                   "%d-%ds" % (rate, secs),
+                                   timeout=secs + 12)
         r = run_sipp(srv, argv, rate, secs, calls, stf, errf,
                      also=pbx.pids())
         r["pbx_invites"] = pbx.invites()
@@ -310,12 +319,92 @@ def show_memory(m):
             m["rss_bytes_per_call"], m["ok"], m["failed"]))
 
 
+# --- the two-phase search ------------------------------------------------
+
+def steady_ok_rate(stf, secs, window=10):
+    """Calls/s that completed in the last `window` s of call creation
+    (SIPp's per-second statistics): what a server keeps up with once its
+    tables are in their steady state, also when the step failed."""
+    try:
+        with open(stf) as f:
+            rows = [l.rstrip("\n").split(";") for l in f if l.strip()]
+    except OSError:
+        return 0
+    if len(rows) < 3:
+        return 0
+    head = rows[0]
+    pts = []
+    for row in rows[1:]:
+        d = dict(zip(head, row))
+        try:
+            h, m, sec = d["ElapsedTime(C)"].split(":")[:3]
+            t = int(h) * 3600 + int(m) * 60 + float(sec)
+        except (KeyError, ValueError):
+            continue
+        pts.append((t, stat_int(d, "SuccessfulCall(C)")))
+    pts = [p for p in pts if secs - window - 1 <= p[0] <= secs + 1]
+    if len(pts) < 2 or pts[-1][0] <= pts[0][0]:
+        return 0
+    return (pts[-1][1] - pts[0][1]) / (pts[-1][0] - pts[0][0])
+
+
+class StepUp(Search):
+    """Phase A: short steps, the rate multiplied by a.factor until the
+    first failure (an upper bound: a rate that fails for a few seconds
+    fails for longer), no bisection."""
+
+    def record(self, r):
+        self.note(r)
+        self.go_on(r["rate"] * self.a.factor)
+        if not r["pass"]:
+            self.done = True
+
+
+class Sustain(Search):
+    """Phase B: long steps (a.sustain secs: every transaction timer
+    runs out within one, so tables are in their steady state) between
+    phase A's last passing rate and its first failing one.  A long step
+    that fails gives the next guess from the calls/s the server still
+    completed at its end; then bisection to within a.sustain_precision."""
+
+    def __init__(self, srv, a, short):
+        super().__init__(srv, a)
+        self.upper = short.bad["rate"] if short.bad else None
+        q = a.quantum
+        first = short.good["rate"] if short.good else a.start // 2
+        self.rate = max(q, first // q * q)
+
+    def record(self, r):
+        a = self.a
+        self.note(r)
+        lo = self.good["rate"] if self.good else None
+        hi = self.bad["rate"] if self.bad else self.upper
+        if lo is None:
+            # Nothing held yet: just under what the server still
+            # completed at the end of the failed step, at most 80% of it.
+            est = steady_ok_rate(r["stf"], r["secs"])
+            rate = min(0.95 * est, 0.8 * hi) if est else 0.5 * hi
+        elif hi is None:
+            rate = lo * a.factor
+        else:
+            if hi - lo <= max(lo * a.sustain_precision, a.quantum):
+                self.done = True
+            rate = (lo + hi) / 2
+        self.go_on(rate)
+
+
 # --- main -------------------------------------------------------------------
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_common_args(ap, budget=340, start=400, quantum=20)
-    ap.set_defaults(step_overhead=6)
+    add_common_args(ap, budget=345, start=400, quantum=20)
+    ap.set_defaults(step=8, step_overhead=6, max_steps=6)
+    ap.add_argument("--sustain", type=int, default=40,
+                    help="seconds per step of the sustained-rate phase "
+                    "(longer than every transaction timer: 64*T1 = 32 s)")
+    ap.add_argument("--sustain-precision", type=float, default=0.1,
+                    help="bisect the sustained rate until the bracket is "
+                    "this narrow")
     ap.add_argument("--users", type=int, default=10000)
     ap.add_argument("--uas-core", type=int, default=None,
                     help="core of the SIPp UAS (default: the UAC's)")
@@ -343,15 +432,16 @@ def main():
              if os.path.isdir(a.kamailio_db_dir) else work)
     us, csv, inf = write_users(work, a.users, "calls")
     pbx = Pbx(work, a.uas_core, free_udp_port(PBX_ADDR))
-    out = {"users": a.users, "step_secs": a.step, "steps": [], "max": {},
-           "common": {}, "memory": {}}
+    out = {"users": a.users, "step_secs": a.step, "sustain_secs": a.sustain,
+           "steps": [], "max": {}, "max_short": {}, "common": {},
+           "memory": {}}
     log("== bench/calls: INVITE, 407, ACK, INVITE + digest, 100, 180, 200, "
         "ACK, BYE, 200 (no media), sipwall vs Kamailio")
     log("   servers pinned to core %d, SIPp UAC on core %d, SIPp UAS (core "
-        "PBX, %s:%d) on core %d; %d users; %d s steps; hold time 0; "
-        "sustained = < %.1f%% failed and on pace" % (
+        "PBX, %s:%d) on core %d; %d users; hold time 0; sustained = "
+        "< %.1f%% failed and on pace for %d s" % (
             a.server_core, a.sipp_core, PBX_ADDR, pbx.port, a.uas_core,
-            a.users, a.step, FAIL_MAX * 100))
+            a.users, FAIL_MAX * 100, a.sustain))
     note_other_load(a, out)
     servers = []
     try:
@@ -395,21 +485,69 @@ def main():
         # Kamailio a fresh topos table), so that no step inherits
         # another's backlog or tables; the servers' steps alternate, so
         # that whatever else runs on this machine weighs on both alike.
-        def step(srv, rate):
+        def step(srv, rate, secs):
             srv.start()
             try:
-                r = run_step(srv, pbx, rate, a.step, inf, a)
+                r = run_step(srv, pbx, rate, secs, inf, a)
             finally:
                 srv.stop()
             r["events"] = srv.rejections()
             show_step(r)
+            if not r["pass"] and secs >= 20:
+                r["steady_ok"] = round(steady_ok_rate(r["stf"], secs))
+                log("           completed %d calls/s in its last 10 s" %
+                    r["steady_ok"])
             out["steps"].append(r)
             return r
 
+        def not_refused(r):
+            # A long step that failed because the server refused calls
+            # (5xx) is not run again for other programs' load.
+            return not any(k[:1] == "5" for k in r["unexpected"])
+
         mem_secs = a.mem_calls / a.mem_rate + 2 * SETTLE + 12 \
             if a.mem_calls else 0
-        best, common = search_and_compare(runnable, step, a, out, deadline,
-                                          reserve=len(runnable) * mem_secs)
+        reserve = len(runnable) * mem_secs
+        long_step = a.sustain + a.step_overhead
+        if a.rates:
+            # Fixed steps (of --step seconds), no search.
+            searches = [Fixed(srv, a.rates) for srv in runnable]
+            run_searches(searches, lambda srv, r: step(srv, r, a.step), a,
+                         deadline - reserve, a.step)
+            best = {x.srv.name: (x.good, x.steps) for x in searches}
+            short = searches
+        else:
+            # Phase A: short steps up to the first failure, leaving time
+            # for two long steps per server.
+            log("  -- phase A: %d s steps up to the first failure" % a.step)
+            short = [StepUp(srv, a) for srv in runnable]
+            run_searches(short, lambda srv, r: step(srv, r, a.step), a,
+                         deadline - reserve - 2 * len(runnable) * long_step,
+                         a.step)
+            # Phase B: long steps, the sustained rate.
+            log("  -- phase B: %d s steps, the sustained rate" % a.sustain)
+            searches = [Sustain(x.srv, a, x) for x in short]
+            run_searches(searches, lambda srv, r: step(srv, r, a.sustain),
+                         a, deadline - reserve, a.sustain, not_refused)
+            best = {x.srv.name: (x.good, x.steps) for x in searches}
+        for name, (good, _) in best.items():
+            out["max"][name] = good["rate"] if good else 0
+        for x in short:
+            out["max_short"][x.srv.name] = x.good["rate"] if x.good else 0
+
+        # CPU per 1,000 calls at one common offered rate: the highest
+        # rate of phase A that both servers ran without failures (both
+        # run the same sequence of rates there).
+        common = 0
+        if len(short) > 1:
+            ok = [{r["rate"]: r for r in x.steps if r["pass"]}
+                  for x in short]
+            both = set(ok[0]).intersection(*ok[1:])
+            if both:
+                common = max(both)
+                for o in ok:
+                    keep_lower_cpu(out, o[common])
+
         if a.mem_calls and runnable:
             log("  -- memory with %d concurrent calls (opened at %d/s)" % (
                 a.mem_calls, a.mem_rate))
@@ -423,9 +561,19 @@ def main():
 
         # The report.
         log("")
-        log("bench/calls results (%d users, %d s steps, hold time 0):" % (
-            a.users, a.step))
+        log("bench/calls results (%d users, hold time 0; sustained: %d s "
+            "steps, CPU: %d s steps):" % (a.users, a.sustain, a.step))
+        for name, rate in out["max_short"].items():
+            log("  %-8s passed %d s steps up to %d calls/s" % (
+                name, a.step, rate))
         report(best, common, out, "calls")
+        for name, (good, steps) in best.items():
+            if good is None and steps:
+                low = min(steps, key=lambda x: x["rate"])
+                log("  %-8s no %d s step passed; at %d/s offered it still "
+                    "completed %s calls/s at the end" % (
+                        name, a.sustain, low["rate"],
+                        low.get("steady_ok", "?")))
         if out["memory"]:
             log("  memory per established call (%d held):" % a.mem_calls)
             for m in out["memory"].values():

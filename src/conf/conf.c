@@ -1473,6 +1473,87 @@ check_listen_tls(struct ctx *c, const struct sw_conf *conf)
 	}
 }
 
+/* The listener of zone z that reaches addr over transport t, or -1. */
+static int
+zone_listener(const struct sw_conf *conf, uint32_t z, enum conf_transport t,
+    const union sw_addr *addr)
+{
+	for (size_t l = 0; l < conf->nlisten; l++)
+		if (conf->listen[l].zone == z && conf->listen[l].transport == t &&
+		    sw_addr_family(&conf->listen[l].addr) ==
+		    sw_addr_family(addr))
+			return (int)l;
+	return -1;
+}
+
+/*
+ * trunks: each names its own trusted zone (its allow list is how the
+ * provider is recognised), not the core's and not another trunk's; a
+ * listener of that zone sends to it; credentials come in pairs.
+ */
+static void
+check_trunks(struct ctx *c, struct sw_conf *conf)
+{
+	for (size_t i = 0; i < conf->ntrunks; i++) {
+		struct conf_trunk *t = &conf->trunks[i];
+		size_t z;
+
+		if (seq_entry_bad(c, "trunks", i))
+			continue;
+		sw_addr_set_port(&t->addr, t->port);
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(conf->trunks[j].name, t->name) == 0)
+				err_at(c, t->at.line, t->at.col, "trunks[%zu]: "
+				    "duplicate trunk name '%s'", i, t->name);
+			if (strcmp(conf->trunks[j].zone_name, t->zone_name) == 0)
+				err_at(c, t->zone_at.line, t->zone_at.col,
+				    "trunks[%zu].zone: zone '%s' already belongs "
+				    "to trunk '%s'; give each trunk its own zone",
+				    i, t->zone_name, conf->trunks[j].name);
+		}
+		for (z = 0; z < conf->nzones; z++)
+			if (strcmp(conf->zones[z].name, t->zone_name) == 0)
+				break;
+		if (z == conf->nzones) {
+			err_at(c, t->zone_at.line, t->zone_at.col, "trunks[%zu]."
+			    "zone: zone '%s' is not defined under zones", i,
+			    t->zone_name);
+			continue;
+		}
+		t->zone = (uint32_t)z;
+		if (conf->zones[z].trust != CONF_TRUST_TRUSTED)
+			err_at(c, t->zone_at.line, t->zone_at.col, "trunks[%zu]."
+			    "zone: the trunk zone '%s' must be trusted, with "
+			    "the provider's addresses as its allow list", i,
+			    t->zone_name);
+		if (conf->core.zone_name[0] != '\0' && z == conf->core.zone)
+			err_at(c, t->zone_at.line, t->zone_at.col, "trunks[%zu]."
+			    "zone: '%s' is the core zone; a trunk needs a zone "
+			    "of its own", i, t->zone_name);
+		if (t->transport != CONF_TRANSPORT_UDP)
+			err_at(c, t->at.line, t->at.col, "trunks[%zu]: only udp "
+			    "trunks are supported yet", i);
+		else if (t->addr.sa.sa_family != 0 &&
+		    zone_listener(conf, t->zone, t->transport, &t->addr) < 0)
+			err_at(c, t->at.line, t->at.col, "trunks[%zu]: no %s "
+			    "listener of the same address family in zone '%s' "
+			    "to send from", i, conf_transport_name(t->transport),
+			    t->zone_name);
+		if ((t->username[0] == '\0') != (t->password[0] == '\0'))
+			err_at(c, t->at.line, t->at.col, "trunks[%zu]: username "
+			    "and password go together", i);
+		if (t->do_register && t->username[0] == '\0')
+			err_at(c, t->at.line, t->at.col, "trunks[%zu]: register: "
+			    "true needs username and password", i);
+		if (t->nprefixes > 0 || t->default_route) {
+			if (conf->core.zone_name[0] == '\0')
+				err_at(c, t->at.line, t->at.col, "trunks[%zu]: "
+				    "routes to a trunk start at the core; set "
+				    "core.zone", i);
+		}
+	}
+}
+
 /*
  * Checks that need more than one key.  They run after errors too (the
  * user sees every error in one go), so each one skips values that are
@@ -1579,6 +1660,7 @@ check_cross(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 	}
 
 	check_core(c, conf, root);
+	check_trunks(c, conf);
 	check_listen_tls(c, conf);
 
 	if (conf->registrar.min_expires_ms > conf->registrar.max_expires_ms ||
@@ -1588,6 +1670,12 @@ check_cross(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 		err_at(c, n != NULL ? n->line : 1, n != NULL ? n->col : 1,
 		    "registrar: expiry times must satisfy min_expires <= "
 		    "default_expires <= max_expires");
+	}
+	if (conf->registrar.nat_keepalive_ms > 0 &&
+	    conf->registrar.nat_keepalive_ms < 1000) {
+		n = ylookup(root, "registrar", "nat_keepalive", NULL);
+		err_at(c, n != NULL ? n->line : 1, n != NULL ? n->col : 1,
+		    "registrar.nat_keepalive: 0s (off) or at least 1s");
 	}
 	for (size_t i = 0; i < conf->auth.nalgorithms; i++)
 		for (size_t j = 0; j < i; j++)

@@ -44,6 +44,11 @@
 #define CONF_MAX_TARGETS	8		/* core PBX addresses */
 #define CONF_MAX_HEADERS	32		/* extra headers allowed across */
 #define CONF_HEADER_NAME_MAX	47
+#define CONF_MAX_TRUNKS		16
+#define CONF_MAX_PREFIXES	32		/* per trunk */
+#define CONF_MAX_DIDS		64		/* per trunk */
+#define CONF_NUMBER_MAX		31		/* a dialled number or prefix */
+#define CONF_CRED_MAX		127		/* trunk username, password */
 #define CONF_VERSION		1
 
 /* Error collection. */
@@ -254,6 +259,8 @@ struct conf_registrar {
 	uint32_t	max_expires_ms;
 	uint32_t	default_expires_ms;
 	uint32_t	max_contacts;		/* default per account */
+	uint32_t	nat_expires_ms;		/* cap for UDP behind NAT */
+	uint32_t	nat_keepalive_ms;	/* OPTIONS to them; 0: off */
 };
 
 struct conf_bans {
@@ -301,6 +308,33 @@ struct conf_core {
 	uint32_t	probe_interval_ms;	/* OPTIONS health probe; 0 off */
 };
 
+/*
+ * A SIP trunk (AUTH5, SIG6): a provider known by its zone (a trusted
+ * zone whose allow list holds the provider's addresses), the address
+ * calls to it go to, which numbers go there (core -> trunk) and which
+ * it may deliver (trunk -> core), and our credentials with it.
+ */
+struct conf_trunk {
+	char		name[CONF_ZONE_NAME_MAX + 1];
+	char		zone_name[CONF_ZONE_NAME_MAX + 1];
+	uint32_t	zone;
+	struct conf_mark zone_at;
+	enum conf_transport transport;
+	union sw_addr	addr;			/* port included */
+	uint16_t	port;
+	size_t		nprefixes;
+	char		prefixes[CONF_MAX_PREFIXES][CONF_NUMBER_MAX + 1];
+	bool		default_route;
+	size_t		ndids;
+	char		dids[CONF_MAX_DIDS][CONF_NUMBER_MAX + 1];	/* [] = any */
+	char		username[CONF_CRED_MAX + 1];
+	char		password[CONF_CRED_MAX + 1];
+	char		domain[CONF_REALM_MAX + 1];	/* "" = its address */
+	bool		do_register;
+	uint32_t	register_expires_ms;
+	struct conf_mark at;
+};
+
 /* The B2BUA (SIG4): limits every call lives under. */
 struct conf_calls {
 	uint32_t	max_duration_ms;	/* anti-fraud: always ends */
@@ -329,6 +363,8 @@ struct sw_conf {
 	struct conf_bruteforce	bruteforce;
 	struct conf_core	core;
 	struct conf_calls	calls;
+	size_t			ntrunks;
+	struct conf_trunk	trunks[CONF_MAX_TRUNKS];
 	bool			listen_overridden;	/* by conf_listen_override() */
 	/* The config file's directory, as given ("." for a buffer or a
 	 * bare file name): relative TLS paths start here. */

@@ -96,7 +96,11 @@ print_scalar(FILE *f, const struct conf_key *k, const void *base)
 		fputs(*(const bool *)field ? "true" : "false", f);
 		break;
 	case CONF_T_STR:
-		print_str(f, (const char *)field);
+		/* a secret never leaves the file it was written in */
+		if ((k->flags & CONF_K_SECRET) && *(const char *)field != '\0')
+			print_str(f, "********");
+		else
+			print_str(f, (const char *)field);
 		break;
 	case CONF_T_ENUM:
 		memcpy(&iv, field, sizeof(iv));

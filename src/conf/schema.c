@@ -458,6 +458,10 @@ static const struct conf_key registrar_keys[] = {
 	K_DUR("default_expires", struct conf_registrar, default_expires_ms,
 	    SEC(10), HOUR(24 * 7), "30m"),
 	K_UINT(struct conf_registrar, max_contacts, 1, 32, "5"),
+	K_DUR("nat_expires", struct conf_registrar, nat_expires_ms, SEC(10),
+	    HOUR(1), "60s"),
+	K_DUR("nat_keepalive", struct conf_registrar, nat_keepalive_ms, 0,
+	    HOUR(1), "25s"),
 	K_END
 };
 
@@ -536,6 +540,74 @@ static const struct conf_key header_elem = {
 	.max = CONF_HEADER_NAME_MAX, .check = check_header_name,
 };
 
+/* A dialled number or prefix: digits, '+', '*', '#' (no SIP URI). */
+static int
+check_number(const char *s, char *why, size_t cap)
+{
+	for (const char *p = s; *p != '\0'; p++)
+		if (!(*p >= '0' && *p <= '9') && *p != '+' && *p != '*' &&
+		    *p != '#') {
+			snprintf(why, cap, "a number holds digits, '+', '*' "
+			    "and '#' only (found '%c')", *p);
+			return -1;
+		}
+	return 0;
+}
+
+static const struct conf_key number_elem = {
+	.name = "number", .type = CONF_T_STR, .off = 0,
+	.size = CONF_NUMBER_MAX + 1, .min = 1, .max = CONF_NUMBER_MAX,
+	.check = check_number,
+};
+
+static const struct conf_key trunk_keys[] = {
+	{ .name = "name", .type = CONF_T_STR, .flags = CONF_K_REQUIRED,
+	  .off = offsetof(struct conf_trunk, name),
+	  .size = FSIZE(struct conf_trunk, name),
+	  .min = 1, .max = CONF_ZONE_NAME_MAX, .check = check_zone_name },
+	{ .name = "zone", .type = CONF_T_STR,
+	  .flags = CONF_K_REQUIRED | CONF_K_MARK,
+	  .off = offsetof(struct conf_trunk, zone_name),
+	  .size = FSIZE(struct conf_trunk, zone_name),
+	  .min = 1, .max = CONF_ZONE_NAME_MAX, .check = check_zone_name,
+	  .mark_off = offsetof(struct conf_trunk, zone_at) },
+	K_ENUM("transport", struct conf_trunk, transport, conf_transport_vals,
+	    "udp"),
+	{ .name = "address", .type = CONF_T_ADDR, .flags = CONF_K_REQUIRED,
+	  .off = offsetof(struct conf_trunk, addr),
+	  .size = FSIZE(struct conf_trunk, addr) },
+	K_UINT(struct conf_trunk, port, 1, 65535, "5060"),
+	{ .name = "prefixes", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_trunk, prefixes),
+	  .size = FSIZE(struct conf_trunk, prefixes), .min = 0,
+	  .max = CONF_MAX_PREFIXES, .sub = &number_elem,
+	  .elem_size = CONF_NUMBER_MAX + 1,
+	  .count_off = offsetof(struct conf_trunk, nprefixes) },
+	K_BOOL("default", struct conf_trunk, default_route, "false"),
+	{ .name = "dids", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_trunk, dids),
+	  .size = FSIZE(struct conf_trunk, dids), .min = 0,
+	  .max = CONF_MAX_DIDS, .sub = &number_elem,
+	  .elem_size = CONF_NUMBER_MAX + 1,
+	  .count_off = offsetof(struct conf_trunk, ndids) },
+	K_STR("username", struct conf_trunk, username, 0, NULL, ""),
+	{ .name = "password", .type = CONF_T_STR, .flags = CONF_K_SECRET,
+	  .off = offsetof(struct conf_trunk, password),
+	  .size = FSIZE(struct conf_trunk, password), .min = 0,
+	  .max = FSIZE(struct conf_trunk, password) - 1, .def = "" },
+	K_STR("domain", struct conf_trunk, domain, 0, NULL, ""),
+	K_BOOL("register", struct conf_trunk, do_register, "false"),
+	K_DUR("register_expires", struct conf_trunk, register_expires_ms,
+	    MIN(1), HOUR(24), "10m"),
+	K_END
+};
+
+static const struct conf_key trunk_elem = {
+	.name = "trunks", .type = CONF_T_MAP, .flags = CONF_K_MARK,
+	.off = 0, .size = sizeof(struct conf_trunk), .sub = trunk_keys,
+	.mark_off = offsetof(struct conf_trunk, at),
+};
+
 static const struct conf_key calls_keys[] = {
 	K_DUR("max_duration", struct conf_calls, max_duration_ms, SEC(1),
 	    HOUR(48), "3h"),
@@ -581,6 +653,12 @@ const struct conf_key conf_schema[] = {
 	K_MAP("bruteforce", struct sw_conf, bruteforce, bruteforce_keys),
 	K_MAP("core", struct sw_conf, core, core_keys),
 	K_MAP("calls", struct sw_conf, calls, calls_keys),
+	{ .name = "trunks", .type = CONF_T_SEQ,
+	  .off = offsetof(struct sw_conf, trunks),
+	  .size = FSIZE(struct sw_conf, trunks), .min = 0,
+	  .max = CONF_MAX_TRUNKS, .sub = &trunk_elem,
+	  .elem_size = sizeof(struct conf_trunk),
+	  .count_off = offsetof(struct sw_conf, ntrunks) },
 	K_END
 };
 

@@ -36,6 +36,7 @@ enum conf_type {
 /* Row flags. */
 #define CONF_K_REQUIRED	0x01u	/* must be written in the file */
 #define CONF_K_MARK	0x02u	/* store the value's position at mark_off */
+#define CONF_K_SECRET	0x04u	/* printed as "********" when set */
 
 struct conf_enum_val {
 	const char	*name;

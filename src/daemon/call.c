@@ -266,8 +266,12 @@ call_event(struct call *c, enum secevent_type type, const char *reason,
 	if (type == SECEV_CALL_ENDED && c->answered_ms != 0)
 		secevent_add_int(&ev, "duration_s", (long long)
 		    ((uv_now(&w->loop) - c->answered_ms) / 1000));
-	secevent_add_str(&ev, "direction", c->from_core ? "inbound" :
-	    "outbound");
+	{
+		static const char *dirs[] = { "outbound", "inbound",
+		    "trunk_in", "trunk_out" };
+
+		secevent_add_str(&ev, "direction", dirs[c->dir & 3]);
+	}
 	worker_event(w, &ev, &c->a.dest);
 }
 

@@ -29,6 +29,8 @@ struct worker;
 enum tu_kind {
 	TU_REG = 1,		/* register.c */
 	TU_CALL,		/* call.c */
+	TU_TRUNKREG,		/* trunkreg.c */
+	TU_PROBE,		/* probe.c */
 };
 
 struct tu {

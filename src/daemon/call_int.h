@@ -40,6 +40,9 @@ struct leg {
 	uint8_t		 hashed;
 	uint8_t		 cancel;		/* B: CANCEL once it rings */
 	uint8_t		 target_idx;		/* B: core target tried */
+	uint8_t		 trusted;		/* a trusted zone's peer */
+	uint8_t		 trunk1;		/* B: trunk index + 1, 0 none */
+	uint8_t		 auth_tried;		/* B: answered its challenge */
 	char		 ltag[IDENT_TAG_LEN + 1];
 	char		 branch[IDENT_BRANCH_LEN + 1];	/* B: INVITE's */
 	char		*rtag;
@@ -55,6 +58,13 @@ struct leg {
 	struct txn	*inv;			/* B: client INVITE */
 	uint8_t		*ack;			/* B: our ACK of its 2xx */
 	size_t		 ack_len;
+};
+
+enum call_dir {
+	DIR_TO_CORE = 0,	/* authenticated endpoint -> core */
+	DIR_FROM_CORE,		/* core -> endpoint or trunk */
+	DIR_FROM_TRUNK,		/* trunk -> core (a DID) */
+	DIR_TO_TRUNK,		/* core -> trunk */
 };
 
 enum call_state {
@@ -86,7 +96,7 @@ struct call {
 	uint8_t		 state;			/* enum call_state */
 	uint8_t		 nforks;
 	int8_t		 winner;		/* B fork that answered, -1 */
-	uint8_t		 from_core;		/* core -> endpoint */
+	uint8_t		 dir;			/* enum call_dir */
 	uint32_t	 refs;			/* transactions pointing here */
 	uint16_t	 best;			/* best non-2xx from the forks */
 	struct leg	 a;
@@ -97,6 +107,7 @@ struct call {
 	uint8_t		 keep_pending;		/* pings without an answer */
 	char		 account[ACCT_USER_MAX + 1];
 	char		 to_user[64];
+	char		 from_user[ACCT_USER_MAX + 1];	/* B legs' From */
 };
 
 /* What hangs on each transaction of a call. */

@@ -13,15 +13,18 @@
  * user with our own host.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "auth/digest_client.h"
 #include "core/wbuf.h"
 #include "sip/hdr.h"
 #include "sip/location.h"
 #include "daemon/call_int.h"
+#include "daemon/probe.h"
 #include "daemon/worker.h"
 
 #define FAILOVER_MS	4000	/* silence from a core target */
@@ -68,7 +71,8 @@ reply_a(struct call *c, unsigned status, const char *reason)
 
 /* Relay a fork's response to the caller through the INVITE's txn. */
 static void
-relay_a(struct call *c, const struct sip_msg *resp, int keep_ok)
+relay_a(struct call *c, const struct leg *from, const struct sip_msg *resp,
+    int keep_ok)
 {
 	struct call_svc *s = c->svc;
 	struct sip_msg im;
@@ -85,7 +89,7 @@ relay_a(struct call *c, const struct sip_msg *resp, int keep_ok)
 	    sip_dest_reliable(&c->a.dest) ? SIP_PARSE_STREAM : 0, &im,
 	    s->w->hdrs2, SIP_MAX_HDRS, &err) <= 0)
 		return;
-	n = out_response(s, &c->a, &im, st, resp->reason, resp, !c->from_core,
+	n = out_response(s, &c->a, &im, st, resp->reason, resp, from->trusted,
 	    st < 300, NULL, s->scratch, sizeof(s->scratch));
 	if (n <= 0)
 		return;
@@ -115,7 +119,7 @@ fork_start(struct call *c, struct leg *l, const struct sip_msg *m,
 	ident_branch(&s->ids, l->branch);
 	l->inv_cseq = ++l->lcseq;
 	n = out_request(s, l, "INVITE", l->inv_cseq, l->branch, m,
-	    c->from_core, 1, extra, s->scratch, sizeof(s->scratch));
+	    c->a.trusted, 1, extra, s->scratch, sizeof(s->scratch));
 	if (n < 0)
 		return (int)n;
 	if ((u = ctu_new(c, CTU_FORK, l)) == NULL)
@@ -142,6 +146,7 @@ fork_core(struct call *c, struct leg *l, const struct sip_msg *m,
 	int r;
 
 	l->target_idx = (uint8_t)idx;
+	l->trusted = 1;
 	l->dest.addr = tg->addr;
 	l->dest.transport = tg->transport == CONF_TRANSPORT_TCP ? SIP_TP_TCP :
 	    tg->transport == CONF_TRANSPORT_TLS ? SIP_TP_TLS : SIP_TP_UDP;
@@ -161,6 +166,8 @@ fork_core(struct call *c, struct leg *l, const struct sip_msg *m,
 	snprintf(buf, sizeof(buf), "<sip:%s@%s>", ruser, a);
 	if ((r = leg_set(&l->ruri, slice_cstr(buf))) < 0)
 		return r;
+	if (c->account[0] == '\0')	/* from a trunk: its own PAI passes */
+		return fork_start(c, l, m, NULL);
 	wbuf_init(&w, pai, sizeof(pai));
 	wbuf_fmt(&w, "P-Asserted-Identity: <sip:%s@%s>\r\n", c->account,
 	    conf->auth.realm);
@@ -187,6 +194,8 @@ leg_a_from(struct call *c, const struct sip_msg *m, const struct sip_dest *src)
 
 	ident_tag(&c->svc->ids, a->ltag);
 	a->dest = *src;
+	a->trusted = c->svc->w->env->conf->zones[c->svc->w->env->conf->
+	    listen[src->lsn].zone].trust == CONF_TRUST_TRUSTED;
 	a->rcseq = m->cseq;
 	a->lcseq = 1;
 	a->state = LEG_EARLY;
@@ -256,7 +265,7 @@ route_event(struct worker *w, const struct sip_msg *m,
 	worker_event(w, &ev, src);
 }
 
-/* Endpoint -> core. */
+/* Endpoint or trunk -> core. */
 static void
 to_core(struct call *c, const struct sip_msg *m)
 {
@@ -264,8 +273,9 @@ to_core(struct call *c, const struct sip_msg *m)
 	struct leg *l = &c->b[0];
 
 	c->nforks = 1;
-	if (leg_b_init(c, l, c->account, display_of(m), conf->auth.realm) < 0 ||
-	    fork_core(c, l, m, 0, c->to_user) < 0) {
+	if (leg_b_init(c, l, c->from_user, display_of(m),
+	    conf->auth.realm) < 0 || fork_core(c, l, m,
+	    probe_first_up(c->svc->w->env, 0), c->to_user) < 0) {
 		reply_a(c, 500, "Routing Failed");
 		call_end(c, "internal", "sbc", 500);
 		return;
@@ -274,33 +284,97 @@ to_core(struct call *c, const struct sip_msg *m)
 		call_arm(c, &c->t_fail, FAILOVER_MS);
 }
 
+/* The trunk for a number dialled at the core: the longest matching
+ * prefix of any trunk, else the default trunk; -1 if none. */
+static int
+trunk_for(const struct sw_conf *conf, const char *number)
+{
+	int best = -1, dflt = -1;
+	size_t blen = 0;
+
+	for (size_t i = 0; i < conf->ntrunks; i++) {
+		const struct conf_trunk *t = &conf->trunks[i];
+
+		if (t->default_route && dflt < 0)
+			dflt = (int)i;
+		for (size_t k = 0; k < t->nprefixes; k++) {
+			size_t n = strlen(t->prefixes[k]);
+
+			if (n > blen && strncmp(number, t->prefixes[k], n) == 0) {
+				best = (int)i;
+				blen = n;
+			}
+		}
+	}
+	return best >= 0 ? best : dflt;
+}
+
+/* The listener of zone z to send to addr with, or 0. */
+static uint8_t
+zone_lsn(const struct sw_conf *conf, uint32_t z, const union sw_addr *addr)
+{
+	for (size_t i = 0; i < conf->nlisten; i++)
+		if (conf->listen[i].zone == z &&
+		    conf->listen[i].transport == CONF_TRANSPORT_UDP &&
+		    sw_addr_family(&conf->listen[i].addr) ==
+		    sw_addr_family(addr))
+			return (uint8_t)i;
+	return 0;
+}
+
+/* Core -> trunk ti. */
+static void
+to_trunk(struct call *c, const struct sip_msg *m, size_t ti)
+{
+	const struct sw_conf *conf = c->svc->w->env->conf;
+	const struct conf_trunk *tk = &conf->trunks[ti];
+	struct leg *l = &c->b[0];
+	char a[SW_ADDR_STRLEN], host[SW_ADDR_STRLEN], buf[CALL_STR_MAX];
+
+	c->nforks = 1;
+	l->trusted = 1;
+	l->trunk1 = (uint8_t)(ti + 1);
+	l->dest.addr = tk->addr;
+	l->dest.transport = SIP_TP_UDP;
+	l->dest.lsn = zone_lsn(conf, tk->zone, &tk->addr);
+	sw_addr_str(&tk->addr, a, sizeof(a));
+	sw_addr_str(&conf->listen[l->dest.lsn].addr, host, sizeof(host));
+	if (leg_b_init(c, l, c->from_user, display_of(m),
+	    tk->domain[0] != '\0' ? tk->domain : host) < 0)
+		goto fail;
+	snprintf(buf, sizeof(buf), "sip:%s@%s", c->to_user,
+	    tk->domain[0] != '\0' ? tk->domain : a);
+	if (leg_set(&l->target, slice_cstr(buf)) < 0)
+		goto fail;
+	snprintf(buf, sizeof(buf), "<%s>", l->target);
+	if (leg_set(&l->ruri, slice_cstr(buf)) < 0 || fork_start(c, l, m,
+	    NULL) < 0)
+		goto fail;
+	return;
+fail:
+	reply_a(c, 500, "Routing Failed");
+	call_end(c, "internal", "sbc", 500);
+}
+
 /* Core -> the registered contacts of the user. */
 static void
-to_endpoint(struct call *c, const struct sip_msg *m, const struct sip_dest *src)
+to_endpoint(struct call *c, const struct sip_msg *m, const struct binding *bs,
+    size_t n)
 {
 	struct call_svc *s = c->svc;
 	const struct sw_conf *conf = s->w->env->conf;
-	struct binding bs[CALL_MAX_FORKS];
-	char aor[LOC_AOR_MAX + 1], host[SW_ADDR_STRLEN], fuser[64], buf[600];
-	size_t n;
+	char aor[LOC_AOR_MAX + 1], host[SW_ADDR_STRLEN], buf[600];
 
 	if (loc_aor(slice_cstr(c->to_user), slice_cstr(conf->auth.realm),
-	    aor) < 0 || (n = loc_get(s->w->env->sec.loc, aor,
-	    (int64_t)time(NULL), bs, CALL_MAX_FORKS)) == 0) {
-		reply_a(c, 480, NULL);
-		route_event(s->w, m, src, 480, "not registered");
-		call_end(c, "not_registered", "sbc", 480);
-		return;
-	}
-	if (slice_user(m->from.uri.user, fuser, sizeof(fuser)) < 0)
-		snprintf(fuser, sizeof(fuser), "anonymous");
+	    aor) < 0)
+		n = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct leg *l = &c->b[c->nforks];
 
 		l->dest = bs[i].flow;
 		/* answers go out of the listener the phone registered on */
 		sw_addr_str(&conf->listen[l->dest.lsn].addr, host, sizeof(host));
-		if (leg_b_init(c, l, fuser, display_of(m), host) < 0 ||
+		if (leg_b_init(c, l, c->from_user, display_of(m), host) < 0 ||
 		    leg_set(&l->target, slice_cstr(bs[i].contact)) < 0)
 			continue;
 		snprintf(buf, sizeof(buf), "<sip:%s>", aor);
@@ -317,6 +391,28 @@ to_endpoint(struct call *c, const struct sip_msg *m, const struct sip_dest *src)
 	call_end(c, "unreachable", "sbc", 480);
 }
 
+/* Is number one of the trunk's DIDs (or does it take any)? */
+static int
+trunk_did(const struct conf_trunk *t, const char *number)
+{
+	if (t->ndids == 0)
+		return 1;
+	for (size_t i = 0; i < t->ndids; i++)
+		if (strcmp(t->dids[i], number) == 0)
+			return 1;
+	return 0;
+}
+
+/* The trunk whose zone a request arrived in, or -1. */
+static int
+trunk_of_zone(const struct sw_conf *conf, uint32_t zone)
+{
+	for (size_t i = 0; i < conf->ntrunks; i++)
+		if (conf->trunks[i].zone == zone)
+			return (int)i;
+	return -1;
+}
+
 void
 call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
     const struct sip_dest *src, const struct account_info *acct)
@@ -326,27 +422,59 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 	uint32_t zone = conf->listen[src->lsn].zone;
 	int from_core = conf->core.zone_name[0] != '\0' &&
 	    zone == conf->core.zone;
+	int trunk = from_core ? -1 : trunk_of_zone(conf, zone), to_trunk_i = -1;
+	struct binding bs[CALL_MAX_FORKS];
+	size_t nb = 0;
+	enum call_dir dir;
 	struct call *c;
 	struct ctu *u;
-	char ruser[64];
+	char ruser[64], fuser[ACCT_USER_MAX + 1], aor[LOC_AOR_MAX + 1];
 
 	if (slice_user(m->ruri.user, ruser, sizeof(ruser)) < 0) {
 		uas_reply(w, t, m, src, 404, NULL, NULL);
 		route_event(w, m, src, 404, "no user in request uri");
 		return;
 	}
-	if (!from_core && (acct == NULL || conf->core.ntargets == 0)) {
-		uas_reply(w, t, m, src, 404, NULL, NULL);
-		route_event(w, m, src, 404, "no route");
-		return;
+	if (acct != NULL)
+		snprintf(fuser, sizeof(fuser), "%s", acct->username);
+	else if (slice_user(m->from.uri.user, fuser, sizeof(fuser)) < 0)
+		snprintf(fuser, sizeof(fuser), "anonymous");
+	if (from_core) {
+		/* registered phones first, then the trunks' numbers */
+		if (loc_aor(slice_cstr(ruser), slice_cstr(conf->auth.realm),
+		    aor) == 0)
+			nb = loc_get(w->env->sec.loc, aor, (int64_t)time(NULL),
+			    bs, CALL_MAX_FORKS);
+		if (nb == 0 && (to_trunk_i = trunk_for(conf, ruser)) < 0) {
+			uas_reply(w, t, m, src, 480, NULL, NULL);
+			route_event(w, m, src, 480, "not registered");
+			return;
+		}
+		dir = nb > 0 ? DIR_FROM_CORE : DIR_TO_TRUNK;
+	} else if (trunk >= 0) {
+		if (!trunk_did(&conf->trunks[trunk], ruser) ||
+		    conf->core.ntargets == 0) {
+			uas_reply(w, t, m, src, 404, NULL, NULL);
+			route_event(w, m, src, 404, "not a number of this trunk");
+			return;
+		}
+		dir = DIR_FROM_TRUNK;
+	} else {
+		if (acct == NULL || conf->core.ntargets == 0) {
+			uas_reply(w, t, m, src, 404, NULL, NULL);
+			route_event(w, m, src, 404, "no route");
+			return;
+		}
+		dir = DIR_TO_CORE;
 	}
 	if ((c = call_new(s)) == NULL) {
 		uas_reply(w, t, m, src, 503, NULL, "Retry-After: 5\r\n");
 		route_event(w, m, src, 503, "call table full");
 		return;
 	}
-	c->from_core = (uint8_t)from_core;
+	c->dir = (uint8_t)dir;
 	snprintf(c->to_user, sizeof(c->to_user), "%s", ruser);
+	snprintf(c->from_user, sizeof(c->from_user), "%s", fuser);
 	if (acct != NULL)
 		snprintf(c->account, sizeof(c->account), "%s", acct->username);
 	if ((u = ctu_new(c, CTU_SERVER, NULL)) == NULL) {
@@ -367,10 +495,61 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 	}
 	call_event(c, SECEV_CALL_ATTEMPT, NULL, 0, NULL);
 	call_arm(c, &c->t_ring, conf->calls.ring_timeout_ms);
-	if (from_core)
-		to_endpoint(c, m, src);
-	else
+	switch (dir) {
+	case DIR_FROM_CORE:
+		to_endpoint(c, m, bs, nb);
+		break;
+	case DIR_TO_TRUNK:
+		to_trunk(c, m, (size_t)to_trunk_i);
+		break;
+	default:
 		to_core(c, m);
+		break;
+	}
+}
+
+/*
+ * The trunk challenged our INVITE: send it again with our credentials
+ * (once; a second challenge is a failure like any other).  0 when the
+ * new INVITE went out.
+ */
+static int
+trunk_auth(struct call *c, struct leg *l, const struct sip_msg *resp)
+{
+	struct call_svc *s = c->svc;
+	const struct conf_trunk *tk = &s->w->env->conf->trunks[l->trunk1 - 1];
+	const struct sip_hdr *h = sip_msg_hdr(resp, resp->status == 401 ?
+	    SIP_H_WWW_AUTHENTICATE : SIP_H_PROXY_AUTHENTICATE);
+	struct digest_answer_in in;
+	char cnonce[IDENT_TAG_LEN + 1], val[1024], extra[1100];
+	struct sip_msg im;
+	struct sip_perr err;
+	const uint8_t *req;
+	size_t len;
+
+	l->auth_tried = 1;
+	if (h == NULL || tk->username[0] == '\0' || c->inv.srv == NULL ||
+	    (req = txn_request(c->inv.srv, &len)) == NULL)
+		return -1;
+	ident_tag(&s->ids, cnonce);
+	memset(&in, 0, sizeof(in));
+	in.challenge = h->value;
+	in.username = slice_cstr(tk->username);
+	in.password = slice_cstr(tk->password);
+	in.method = slice_cstr("INVITE");
+	in.uri = slice_cstr(l->target);
+	in.nc = 1;
+	in.cnonce = slice_cstr(cnonce);
+	if (digest_client_answer(&in, val, sizeof(val)) < 0)
+		return -1;
+	snprintf(extra, sizeof(extra), "%s: %s\r\n", resp->status == 401 ?
+	    "Authorization" : "Proxy-Authorization", val);
+	if (sip_msg_parse(req, len, &s->w->env->lim,
+	    sip_dest_reliable(&c->a.dest) ? SIP_PARSE_STREAM : 0, &im,
+	    s->w->hdrs2, SIP_MAX_HDRS, &err) <= 0)
+		return -1;
+	l->state = LEG_IDLE;
+	return fork_start(c, l, &im, extra);
 }
 
 /* ---- forks ---- */
@@ -428,7 +607,7 @@ route_failover(struct call *c, struct leg *l)
 {
 	const struct sw_conf *conf = c->svc->w->env->conf;
 	struct call_svc *s = c->svc;
-	size_t next = (size_t)l->target_idx + 1;
+	size_t next = probe_first_up(s->w->env, (size_t)l->target_idx + 1);
 	struct leg *nl;
 	struct sip_msg im;
 	struct sip_perr err;
@@ -437,13 +616,20 @@ route_failover(struct call *c, struct leg *l)
 
 	timer_cancel(&s->w->timers, &c->t_fail);
 	l->state = LEG_DONE;
-	if (c->from_core || next >= conf->core.ntargets ||
+	if (c->dir != DIR_TO_CORE && c->dir != DIR_FROM_TRUNK) {
+		forks_done(c);
+		return;
+	}
+	if (next >= conf->core.ntargets ||
 	    c->nforks >= CALL_MAX_FORKS || c->inv.srv == NULL ||
 	    (req = txn_request(c->inv.srv, &len)) == NULL) {
 		forks_done(c);
 		return;
 	}
-	{
+	/* with probes on, the target stays down until a probe answers,
+	 * and the change is reported once, not per call */
+	if (conf->core.probe_interval_ms == 0 ||
+	    !atomic_exchange(&s->w->env->target_down[l->target_idx], 1)) {
 		struct secevent ev;
 		char a[SW_ADDR_STRLEN];
 
@@ -459,7 +645,7 @@ route_failover(struct call *c, struct leg *l)
 	if (sip_msg_parse(req, len, &s->w->env->lim,
 	    sip_dest_reliable(&c->a.dest) ? SIP_PARSE_STREAM : 0, &im,
 	    s->w->hdrs2, SIP_MAX_HDRS, &err) <= 0 ||
-	    leg_b_init(c, nl, c->account, display_of(&im),
+	    leg_b_init(c, nl, c->from_user, display_of(&im),
 	    conf->auth.realm) < 0 ||
 	    fork_core(c, nl, &im, next, c->to_user) < 0) {
 		nl->state = LEG_DONE;
@@ -556,7 +742,7 @@ fork_response(struct call *c, struct ctu *u, struct txn *t,
 	if (st < 200) {
 		if (st > 100 && c->state == CALL_ROUTING && l->inv == t &&
 		    l->state == LEG_EARLY)
-			relay_a(c, resp, 0);
+			relay_a(c, l, resp, 0);
 		return;
 	}
 	if (st < 300) {
@@ -592,7 +778,7 @@ fork_response(struct call *c, struct ctu *u, struct txn *t,
 		c->a.state = LEG_UP;
 		c->inv.to = l;
 		c->inv.answered = 1;
-		relay_a(c, resp, 1);
+		relay_a(c, l, resp, 1);
 		if (!c->inv.late_offer) {
 			out_ack(s, l, l->inv_cseq, NULL);
 		}
@@ -610,7 +796,11 @@ fork_response(struct call *c, struct ctu *u, struct txn *t,
 	/* a final failure of this fork */
 	if (l->inv != t || l->state == LEG_DONE || c->state != CALL_ROUTING)
 		return;
-	if (!c->from_core && (st == 503 || st == 408) && l->state == LEG_TRYING) {
+	if ((st == 401 || st == 407) && l->trunk1 && !l->auth_tried &&
+	    trunk_auth(c, l, resp) == 0)
+		return;
+	if ((c->dir == DIR_TO_CORE || c->dir == DIR_FROM_TRUNK) &&
+	    (st == 503 || st == 408) && l->state == LEG_TRYING) {
 		route_failover(c, l);
 		return;
 	}
@@ -632,7 +822,8 @@ fork_timeout(struct call *c, struct ctu *u)
 
 	if (c->state != CALL_ROUTING || l->state == LEG_DONE)
 		return;
-	if (!c->from_core && l->state == LEG_TRYING) {
+	if ((c->dir == DIR_TO_CORE || c->dir == DIR_FROM_TRUNK) &&
+	    l->state == LEG_TRYING) {
 		route_failover(c, l);
 		return;
 	}

@@ -91,6 +91,8 @@ struct sw_env {
 	unsigned		 nworkers;
 	struct worker		**workers;
 	size_t			 max_txns;	/* per worker */
+	/* core targets failing their OPTIONS probes (probe.c) */
+	_Atomic uint8_t		 target_down[CONF_MAX_TARGETS];
 	struct sw_sec		 sec;
 };
 

@@ -166,9 +166,11 @@ reg_events(struct worker *w, const struct sip_msg *m, const struct sip_dest *src
 		ev.call_id = m->call_id;
 		ev.reason = c->del ? "unregistered" : "registered";
 		secevent_add_str(&ev, "contact", c->b.contact);
-		if (!c->del)
+		if (!c->del) {
 			secevent_add_int(&ev, "expires",
 			    (long long)(c->b.expires - c->b.updated));
+			secevent_add_int(&ev, "nat", c->b.nat);
+		}
 		worker_event(w, &ev, src);
 	}
 }
@@ -178,14 +180,19 @@ static ssize_t
 build_ok(struct worker *w, const struct sip_msg *m, const struct sip_dest *src,
     const struct reg_result *res, int64_t now, uint8_t *out, size_t cap)
 {
-	static __thread char extra[LOC_MAX_BINDINGS * (LOC_CONTACT_MAX + 64) + 64];
+	static __thread char extra[LOC_MAX_BINDINGS * (LOC_CONTACT_MAX + 64) + 96];
 	struct sip_resp_opts o;
 	char tag[17];
 	size_t n;
 	struct tm tm;
 	time_t tt = (time_t)now;
 
-	n = registrar_contacts(res, now, extra, sizeof(extra) - 64);
+	n = registrar_contacts(res, now, extra, sizeof(extra) - 96);
+	/* what this REGISTER got, for phones that read Expires rather
+	 * than their Contact's expires (a NAT cap shows in both) */
+	if (res->granted > 0)
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n,
+		    "Expires: %u\r\n", res->granted);
 	gmtime_r(&tt, &tm);
 	n += strftime(extra + n, sizeof(extra) - n,
 	    "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);

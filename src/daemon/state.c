@@ -225,8 +225,14 @@ reg_load_one(void *arg, const struct store_reg *r)
 	struct binding b;
 	const char *at;
 
-	if (reg_from_row(l->env->conf, r, &b) < 0 ||
-	    loc_restore(l->env->sec.loc, r->aor, &b) < 0) {
+	if (reg_from_row(l->env->conf, r, &b) < 0) {
+		l->bad++;
+		return 0;
+	}
+	/* not stored: what the contact and the flow say (the Via is gone) */
+	b.nat = (uint8_t)registrar_contact_nat(b.contact, &l->env->lim,
+	    &b.flow);
+	if (loc_restore(l->env->sec.loc, r->aor, &b) < 0) {
 		l->bad++;
 		return 0;
 	}
@@ -523,6 +529,7 @@ build_auth(struct sw_env *env)
 	s->regp.max_expires = c->registrar.max_expires_ms / 1000;
 	s->regp.default_expires = c->registrar.default_expires_ms / 1000;
 	s->regp.max_contacts = c->registrar.max_contacts;
+	s->regp.nat_expires = c->registrar.nat_expires_ms / 1000;
 	return 0;
 }
 

@@ -14,6 +14,9 @@
 #include "daemon/call.h"
 #include "daemon/guard.h"
 #include "daemon/handoff.h"
+#include "daemon/natping.h"
+#include "daemon/probe.h"
+#include "daemon/trunkreg.h"
 #include "daemon/register.h"
 #include "daemon/worker.h"
 
@@ -104,6 +107,10 @@ txn_response_cb(void *ctx, struct txn *t, const struct sip_msg *resp)
 {
 	if (tu_is(t, TU_CALL))
 		call_txn_response(ctx, t, resp);
+	else if (tu_is(t, TU_TRUNKREG))
+		trunkreg_response(ctx, t, resp);
+	else if (tu_is(t, TU_PROBE))
+		probe_response(ctx, t, resp);
 }
 
 static void
@@ -111,6 +118,10 @@ txn_timeout_cb(void *ctx, struct txn *t)
 {
 	if (tu_is(t, TU_CALL))
 		call_txn_timeout(ctx, t);
+	else if (tu_is(t, TU_TRUNKREG))
+		trunkreg_timeout(ctx, t);
+	else if (tu_is(t, TU_PROBE))
+		probe_timeout(ctx, t);
 }
 
 static void
@@ -120,6 +131,10 @@ txn_terminated_cb(void *ctx, struct txn *t)
 		reg_txn_gone(ctx, t);
 	else if (tu_is(t, TU_CALL))
 		call_txn_gone(ctx, t);
+	else if (tu_is(t, TU_TRUNKREG))
+		trunkreg_gone(ctx, t);
+	else if (tu_is(t, TU_PROBE))
+		probe_gone(ctx, t);
 }
 
 static const struct txn_ops txn_ops = {
@@ -288,7 +303,8 @@ process(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
 		handle_request(w, &m, src);
 	else {
 		w->st.responses++;
-		txn_client_response(w->txl, &m, src);
+		if (!natping_response(w->np, &m))
+			txn_client_response(w->txl, &m, src);
 	}
 	worker_tick_rearm(w);
 }
@@ -350,6 +366,9 @@ on_wake(uv_async_t *h)
 	}
 	reg_service_close(w);
 	call_service_close(w);
+	natping_close(w->np);
+	trunkreg_close(w);
+	probe_close(w);
 	handoff_close(w->ho);
 	uv_timer_stop(&w->tick);
 	uv_close((uv_handle_t *)&w->tick, NULL);
@@ -379,9 +398,11 @@ worker_new(struct sw_env *env, unsigned idx, struct worker **ret)
 	w->wake.data = w;
 	if ((r = reg_service_init(w)) < 0 ||
 	    (r = call_service_init(w)) < 0 ||
+	    (r = trunkreg_init(w)) < 0 ||
+	    (r = probe_init(w)) < 0 ||
 	    (r = handoff_new(w, &w->ho)) < 0 ||
 	    (r = timer_heap_init(&w->timers, 2 * env->max_txns +
-	    5 * (size_t)c->calls.max_calls + 16)) < 0 ||
+	    5 * (size_t)c->calls.max_calls + CONF_MAX_TRUNKS + 17)) < 0 ||
 	    (r = txn_layer_new(&txn_ops, w, &env->timers, &w->timers,
 	    env->max_txns, &w->txl)) < 0)
 		goto fail;
@@ -414,6 +435,10 @@ worker_new(struct sw_env *env, unsigned idx, struct worker **ret)
 			goto fail;
 		}
 	}
+	/* one worker keeps the NAT mappings of all phones open */
+	if (idx == 0 && c->registrar.nat_keepalive_ms > 0 &&
+	    (r = natping_new(w, c->registrar.nat_keepalive_ms, &w->np)) < 0)
+		goto fail;
 	*ret = w;
 	return 0;
 fail:
@@ -432,6 +457,10 @@ worker_main(void *arg)
 
 	snprintf(name, sizeof(name), "worker-%u", w->idx);
 	log_set_thread(name);
+	uv_update_time(&w->loop);
+	trunkreg_start(w);
+	probe_start(w);
+	worker_tick_rearm(w);
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	return NULL;
 }
@@ -460,8 +489,11 @@ worker_free(struct worker *w)
 	uv_loop_close(&w->loop);
 	txn_layer_free(w->txl);
 	call_service_free(w);
+	trunkreg_free(w);
+	probe_free(w);
 	handoff_free(w->ho);
 	timer_heap_clear(&w->timers);
 	reg_service_free(w);
+	natping_free(w->np);
 	free(w);
 }

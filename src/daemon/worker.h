@@ -36,6 +36,9 @@ struct worker_stats {
 struct reg_service;
 struct call_svc;
 struct handoff;
+struct natping;
+struct trunkreg;
+struct probes;
 
 struct worker {
 	struct sw_env		*env;
@@ -59,6 +62,9 @@ struct worker {
 	struct reg_service	*reg;		/* register.c */
 	struct call_svc		*calls;		/* call.c */
 	struct handoff		*ho;		/* handoff.c */
+	struct natping		*np;		/* natping.c: worker 0 only */
+	struct trunkreg		*treg;		/* trunkreg.c, worker 0 */
+	struct probes		*probes;	/* probe.c, worker 0 */
 	struct reg_request	 rq;
 	struct reg_result	 rs;
 };

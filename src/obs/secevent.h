@@ -45,6 +45,8 @@
 	X(ROUTE_FAILED,		120, "route.failed",		5, SIGNALING, 0) \
 	X(ROUTE_TARGET_DOWN,	121, "route.target_down",	3, SIGNALING, SECEV_F_UNLIMITED) \
 	X(ROUTE_TARGET_UP,	122, "route.target_up",		5, SIGNALING, SECEV_F_UNLIMITED) \
+	X(TRUNK_REGISTERED,	123, "trunk.registered",	6, SIGNALING, SECEV_F_UNLIMITED) \
+	X(TRUNK_REG_FAILED,	124, "trunk.reg_failed",	3, SIGNALING, SECEV_F_UNLIMITED) \
 	/* 2xx authentication and registration */			\
 	X(AUTH_OK,		200, "auth.ok",			6, AUTH, SECEV_F_UNLIMITED) \
 	X(AUTH_CHALLENGE,	201, "auth.challenge",		7, AUTH, 0)	\

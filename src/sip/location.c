@@ -8,6 +8,7 @@
 
 #define LOC_STRIPES	64
 #define LOC_EXPIRE_BATCH 64
+#define LOC_WALK_BATCH	64	/* slots per stripe lock in loc_walk() */
 
 struct loc_aor {
 	struct loc_aor	*next;
@@ -265,6 +266,59 @@ loc_expire(struct loc_table *t, int64_t now,
 		}
 	}
 	return total;
+}
+
+size_t
+loc_slots(const struct loc_table *t)
+{
+	return LOC_STRIPES * t->nbuckets;
+}
+
+/* Visit one bucket from binding number cur->skip on; stripe locked. */
+static int
+walk_bucket(struct loc_aor *a, struct loc_cursor *cur, loc_walk_fn *fn,
+    void *arg)
+{
+	size_t idx = 0;
+
+	for (; a != NULL; a = a->next)
+		for (size_t m = 0; m < a->n; m++, idx++) {
+			if (idx < cur->skip)
+				continue;
+			if (fn(arg, a->aor, &a->b[m]) < 0) {
+				cur->skip = idx;
+				return 1;
+			}
+		}
+	cur->skip = 0;
+	return 0;
+}
+
+int
+loc_walk(struct loc_table *t, struct loc_cursor *cur, size_t end,
+    loc_walk_fn *fn, void *arg)
+{
+	if (end > loc_slots(t))
+		end = loc_slots(t);
+	while (cur->slot < end) {
+		struct loc_stripe *s = &t->s[cur->slot / t->nbuckets];
+		size_t stripe_end = (cur->slot / t->nbuckets + 1) * t->nbuckets;
+		size_t batch = 0;
+		int stopped = 0;
+
+		pthread_mutex_lock(&s->mu);
+		while (cur->slot < end && cur->slot < stripe_end &&
+		    batch++ < LOC_WALK_BATCH) {
+			if ((stopped = walk_bucket(s->buckets[cur->slot %
+			    t->nbuckets], cur, fn, arg)) != 0)
+				break;
+			cur->slot++;
+		}
+		pthread_mutex_unlock(&s->mu);
+		if (stopped)
+			return 1;
+	}
+	return 0;
 }
 
 size_t

@@ -34,6 +34,8 @@ struct binding {
 	uint32_t	reg_id;
 	char		q[8];
 	struct sip_dest	flow;				/* where it came from */
+	uint8_t		nat;		/* UDP from behind a NAT (registrar.c);
+					 * not stored: derived again on load */
 };
 
 struct loc_table;
@@ -63,6 +65,26 @@ int	loc_restore(struct loc_table *t, const char *aor,
 size_t	loc_expire(struct loc_table *t, int64_t now,
 	    void (*cb)(void *arg, const char *aor, const struct binding *b),
 	    void *arg);
+/*
+ * A walk over the table in slices (the NAT keep-alive pass): slots are
+ * the hash buckets of all stripes, loc_slots() of them, in a fixed
+ * order.  loc_walk() visits the bindings of slots [cur->slot, end),
+ * calling fn under the slot's stripe lock, so fn must be quick (copy
+ * what it needs; no system calls, nothing that locks the table).  fn
+ * returns 0 to go on, or <0 to stop before this binding: *cur then
+ * names it and the next call starts with it.  A stripe lock is held
+ * for at most LOC_WALK_BATCH slots at a time.  Returns 1 when fn
+ * stopped, 0 when end was reached (cur->slot == end).  Bindings that
+ * change between calls may be visited twice or not at all in a pass.
+ */
+struct loc_cursor {
+	size_t	slot;
+	size_t	skip;		/* bindings of that slot already visited */
+};
+typedef int loc_walk_fn(void *arg, const char *aor, const struct binding *b);
+size_t	loc_slots(const struct loc_table *t);
+int	loc_walk(struct loc_table *t, struct loc_cursor *cur, size_t end,
+	    loc_walk_fn *fn, void *arg);
 size_t	loc_count_aors(struct loc_table *t);
 size_t	loc_count_bindings(struct loc_table *t);
 

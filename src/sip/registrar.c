@@ -14,6 +14,50 @@ fail(struct reg_result *res, unsigned status, const char *reason)
 	return -1;
 }
 
+/* Is host (a sent-by or URI host) other than a's address?  A name is. */
+static int
+host_differs(struct slice host, const union sw_addr *a)
+{
+	union sw_addr h;
+
+	return sw_addr_parse_slice(host, 0, &h) < 0 || !sw_addr_eq_ip(&h, a);
+}
+
+int
+registrar_behind_nat(const struct sip_msg *m, const struct sip_limits *lim,
+    const struct sip_dest *src)
+{
+	const struct sip_hdr *h;
+
+	if (src->transport != SIP_TP_UDP)
+		return 0;
+	if (host_differs(m->via1.sent_by.host, &src->addr))
+		return 1;
+	for (h = sip_msg_hdr(m, SIP_H_CONTACT); h != NULL;
+	    h = sip_msg_hdr_next(m, h)) {
+		struct slice cur = h->value;
+		struct sip_nameaddr na;
+
+		/* a malformed list is refused by registrar_prepare() */
+		while (sip_nameaddr_next(&cur, lim, 1, &na) > 0)
+			if (!na.star && host_differs(na.uri.hp.host, &src->addr))
+				return 1;
+	}
+	return 0;
+}
+
+int
+registrar_contact_nat(const char *contact, const struct sip_limits *lim,
+    const struct sip_dest *flow)
+{
+	struct sip_uri u;
+
+	if (flow->transport != SIP_TP_UDP)
+		return 0;
+	return sip_uri_parse(slice_cstr(contact), lim, &u) < 0 ||
+	    host_differs(u.hp.host, &flow->addr);
+}
+
 int
 registrar_prepare(const struct sip_msg *m, const struct sip_limits *lim,
     const struct sip_dest *src, const struct reg_policy *p, int64_t now,
@@ -22,10 +66,20 @@ registrar_prepare(const struct sip_msg *m, const struct sip_limits *lim,
 	const struct sip_hdr *h;
 	uint32_t hdr_exp = (m->flags & SIP_MSG_HAS_EXPIRES) ? m->expires :
 	    p->default_expires;
+	uint32_t min_exp = p->min_expires, cap = p->max_expires;
 
 	memset(req, 0, sizeof(*req));
 	memset(res, 0, sizeof(*res));
 	res->status = 200;
+	req->nat = res->nat = (uint8_t)registrar_behind_nat(m, lim, src);
+	/* behind a NAT the binding lives only as long as the phone keeps
+	 * the mapping open by registering again */
+	if (req->nat && p->nat_expires > 0) {
+		if (p->nat_expires < cap)
+			cap = p->nat_expires;
+		if (p->nat_expires < min_exp)
+			min_exp = p->nat_expires;
+	}
 	req->call_id = m->call_id;
 	req->cseq = m->cseq;
 	req->flow = *src;
@@ -64,12 +118,14 @@ registrar_prepare(const struct sip_msg *m, const struct sip_limits *lim,
 			if (req->ncontacts >= LOC_MAX_BINDINGS)
 				return fail(res, 403, "Too Many Contacts");
 			e = na.has_expires ? na.expires : hdr_exp;
-			if (e != 0 && e < p->min_expires) {
-				res->min_expires = p->min_expires;
+			if (e != 0 && e < min_exp) {
+				res->min_expires = min_exp;
 				return fail(res, 423, NULL);
 			}
-			if (e > p->max_expires)
-				e = p->max_expires;
+			if (e > cap)
+				e = cap;
+			if (e != 0 && (res->granted == 0 || e < res->granted))
+				res->granted = e;
 			c = &req->c[req->ncontacts++];
 			c->uri = na.uri.raw;
 			c->expires = e;
@@ -189,6 +245,7 @@ apply_fn(struct binding *tbl, size_t *n, void *arg)
 		copy_slice(work[i].q, sizeof(work[i].q), rc->q);
 		work[i].reg_id = rc->reg_id;
 		work[i].flow = req->flow;
+		work[i].nat = req->nat;
 		change(res, 0, fresh, &work[i]);
 	}
 	if (k > req->max_contacts) {

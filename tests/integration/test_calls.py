@@ -55,7 +55,10 @@ class Edge:
 
     def __init__(self, factory, tmp, first_targets=(), calls=None,
                  t1="500ms", accounts=(("1001", PW),), workers=2,
-                 transports=("udp",)):
+                 transports=("udp",), probe="0s", host="127.0.0.1",
+                 conf_extra=None):
+        """host: the internet listener's address; conf_extra: a dict
+        deep-merged into the config last."""
         self.tmp = tmp
         self.core_port = swtest.free_port()
         self.uas_port = swtest.free_port(CORE)
@@ -68,26 +71,44 @@ class Edge:
                 internet=swtest.LENIENT_RATES,
                 core={"auth": "none",
                       "allow": [CORE + "/32", "127.0.0.11/32"]}),
-            "core": {"zone": "core", "targets": targets},
+            "core": {"zone": "core", "targets": targets,
+                     "probe_interval": probe},
             "calls": swtest.deep_merge({"keepalive": "0s"}, calls or {}),
         })
+        swtest.deep_merge(conf, conf_extra)
         self.d = factory(zone="internet", conf=conf, t1=t1, workers=workers,
+                         host=host,
                          transports=transports, accounts=accounts,
                          extra_listen=[{"transport": "udp",
                                         "address": "127.0.0.1",
                                         "port": self.core_port,
                                         "zone": "core"}])
 
-    def uas(self, scenario, port=None, calls=1, ip=CORE, extra=()):
-        """Start the core PBX (a SIPp UAS) in the background."""
-        cmd = ["sipp", "-sf", os.path.join(swtest.SCENARIOS, scenario),
-               "-i", ip, "-p", str(port or self.uas_port), "-m", str(calls),
-               "-nostdin", "-timeout", "40s", "-timeout_error", "-trace_msg",
-               "-trace_err"] + list(extra)
+    def uas(self, scenario, port=None, calls=1, ip=CORE, extra=(),
+            prefix=()):
+        """Start the core PBX (a SIPp UAS) in the background.  prefix:
+        what runs it (e.g. `ip netns exec NS`)."""
+        cmd = list(prefix) + [
+            "sipp", "-sf", os.path.join(swtest.SCENARIOS, scenario),
+            "-i", ip, "-p", str(port or self.uas_port), "-m", str(calls),
+            "-nostdin", "-timeout", "40s", "-timeout_error", "-trace_msg",
+            "-trace_err"] + list(extra)
         p = subprocess.Popen(cmd, cwd=str(self.tmp), stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT)
         time.sleep(0.3)
         return p
+
+    def core_call(self, user):
+        """The PBX (SIPp on 127.0.0.10) calls user through the core
+        listener and hangs up; the finished SIPp run."""
+        return subprocess.run(
+            ["sipp", "-sf", os.path.join(swtest.SCENARIOS,
+                                         "core_invite_uac.xml"),
+             "-i", CORE, "-p", "0", "-s", user, "-m", "1", "-nostdin",
+             "-timeout", "20s", "-timeout_error", "-trace_msg", "-trace_err",
+             "127.0.0.1:%d" % self.core_port],
+            cwd=str(self.tmp), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, timeout=40)
 
     def phone(self, scenario, dial="2000", user="1001", pw=PW, calls=1,
               extra=(), timeout=30):
@@ -217,13 +238,7 @@ def test_core_calls_a_registered_phone(daemon_factory, tmp_path):
         _, ok = ua.register("1001", PW, alg="MD5")
         assert ok is not None and ok.status == 200, ok
     phone = e.uas("uas_answer.xml", port=phone_port, ip="127.0.0.1")
-    r = subprocess.run(
-        ["sipp", "-sf", os.path.join(swtest.SCENARIOS, "core_invite_uac.xml"),
-         "-i", CORE, "-p", "0", "-s", "1001", "-m", "1", "-nostdin",
-         "-timeout", "20s", "-timeout_error", "-trace_msg", "-trace_err",
-         "127.0.0.1:%d" % e.core_port],
-        cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        timeout=40)
+    r = e.core_call("1001")
     assert r.returncode == 0, sipp_report(r, tmp_path)
     p = finish(phone)
     assert p.returncode == 0, sipp_report(p, tmp_path)
@@ -244,19 +259,24 @@ def test_core_calls_a_registered_phone(daemon_factory, tmp_path):
                    and ev["direction"] == "inbound")
 
 
-def test_core_calls_an_unregistered_user(daemon_factory, tmp_path):
-    e = Edge(daemon_factory, tmp_path)
-    c = swtest.UdpClient(e.d, bind=CORE)
-    c.sock.sendto(swtest.request("INVITE", e.d, ruri="sip:1001@127.0.0.1:%d"
-                                 % e.core_port, via_host=CORE,
-                                 via_port=c.port),
-                  ("127.0.0.1", e.core_port))
-    final = None
+def invite_final(daemon, src_ip, port, user):
+    """A plain INVITE for user from src_ip to 127.0.0.1:port; the final
+    response (bytes), or None after 5 s."""
+    c = swtest.UdpClient(daemon, bind=src_ip)
+    c.sock.sendto(swtest.request("INVITE", daemon, ruri="sip:%s@127.0.0.1:%d"
+                                 % (user, port), via_host=src_ip,
+                                 via_port=c.port), ("127.0.0.1", port))
     deadline = time.time() + 5
-    while final is None and time.time() < deadline:
+    while time.time() < deadline:
         data = c.recv(timeout=5)
         if not data.startswith(b"SIP/2.0 1"):
-            final = data
+            return data
+    return None
+
+
+def test_core_calls_an_unregistered_user(daemon_factory, tmp_path):
+    e = Edge(daemon_factory, tmp_path)
+    final = invite_final(e.d, CORE, e.core_port, "1001")
     assert final is not None and final.startswith(b"SIP/2.0 480"), final
     e.d.wait_event("route.failed", lambda ev: ev["status"] == 480)
 
@@ -387,3 +407,51 @@ def test_tshark_sees_no_inside_address_on_the_outside(daemon_factory,
         assert inside_callid not in head, row
         assert "CorePBX" not in head, row
     assert any(row.startswith("BYE|") for row in rows), rows
+
+
+def test_probes_take_a_silent_target_out_of_rotation(daemon_factory,
+                                                     tmp_path):
+    """OPTIONS probes find the first target silent (a socket that reads
+    and never answers); once it is down, calls go straight to the
+    second one, and the silent target sees probes but no INVITE."""
+    import socket
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.11", 0))
+    silent.settimeout(0.2)
+    e = Edge(daemon_factory, tmp_path, t1="100ms",
+             first_targets=[{"address": "127.0.0.11",
+                             "port": silent.getsockname()[1]}],
+             probe="1s")
+    uas = e.uas("uas_answer_probed.xml", calls=1000)
+    try:
+        silent_addr = "127.0.0.11:%d" % silent.getsockname()[1]
+        down = e.d.wait_event("route.target_down",
+                              lambda ev: ev["target"] == silent_addr,
+                              timeout=15)
+        assert down["reason"] == "probe: no answer", down
+        core_addr = "%s:%d" % (CORE, e.uas_port)
+        assert not [ev for ev in e.d.events("route.target_down")
+                    if ev["target"] == core_addr]
+        seen = []
+
+        def drain():
+            while True:
+                try:
+                    seen.append(silent.recv(65535).split(b" ", 1)[0])
+                except OSError:
+                    return
+        drain()
+        seen.clear()
+        started = time.time()
+        r = e.phone("call_auth_uac.xml")
+        assert r.returncode == 0, sipp_report(r, tmp_path)
+        # no 4 s failover wait: the call went to the live target first
+        assert time.time() - started < 3
+        got = received(messages(tmp_path, "uas_answer_probed"))
+        assert any(m.startswith("INVITE ") for m in got)
+        drain()
+        assert b"INVITE" not in seen, seen
+    finally:
+        uas.terminate()
+        finish(uas)
+        silent.close()

@@ -446,6 +446,12 @@ static const struct bound bounds[] = {
 	  "sip.tcp.max_connections_per_source",
 	  OFF(sip.tcp.max_connections_per_source), "1", "65535", 1, 65535,
 	  "0", "65536", "(1..65535)" },
+	{ "registrar:\n  nat_expires: ", "registrar.nat_expires",
+	  OFF(registrar.nat_expires_ms), "10s", "1h", 10000, 3600000, "9s",
+	  "61m", "(10s..1h)" },
+	{ "registrar:\n  nat_keepalive: ", "registrar.nat_keepalive",
+	  OFF(registrar.nat_keepalive_ms), "0s", "1h", 0, 3600000, NULL,
+	  "3601s", "(0s..1h)" },
 };
 
 static void
@@ -462,6 +468,21 @@ bound_refused(const struct bound *b, const char *value)
 	snprintf(want, sizeof(want), NAME ":%u:%u: %s: %s is out of range %s",
 	    line, col, b->path, value, b->range);
 	expect_errors(text, want, NULL);
+}
+
+/* registrar.nat_keepalive: off, or a second at least (not a flood) */
+static void
+test_nat_keepalive_floor(void **state)
+{
+	struct sw_conf *c = must_load(BASE "registrar:\n  nat_keepalive: 1s\n");
+
+	(void)state;
+	assert_int_equal(c->registrar.nat_keepalive_ms, 1000);
+	assert_int_equal(c->registrar.nat_expires_ms, 60000);
+	conf_free(c);
+	expect_errors(BASE "registrar:\n  nat_keepalive: 500ms\n",
+	    NAME ":8:18: registrar.nat_keepalive: 0s (off) or at least 1s",
+	    NULL);
 }
 
 static void
@@ -1337,6 +1358,8 @@ test_print(void **state)
 	    "  max_expires: 1h\n"
 	    "  default_expires: 30m\n"
 	    "  max_contacts: 5\n"
+	    "  nat_expires: 1m\n"
+	    "  nat_keepalive: 25s\n"
 	    "bans:\n"
 	    "  enabled: true\n"
 	    "  first: 5m\n"
@@ -1367,7 +1390,8 @@ test_print(void **state)
 	    "  ring_timeout: 2m\n"
 	    "  keepalive: 1m\n"
 	    "  max_calls: 20000\n"
-	    "  headers: []\n");
+	    "  headers: []\n"
+	    "trunks: []\n");
 	free(p1);
 	conf_free(c);
 
@@ -1907,6 +1931,7 @@ main(void)
 		cmocka_unit_test(test_bool),
 		cmocka_unit_test(test_uint),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_nat_keepalive_floor),
 		cmocka_unit_test(test_port_and_version),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_enums),

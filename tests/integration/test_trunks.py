@@ -1,0 +1,197 @@
+"""SIP trunks (issue 4: AUTH5, SIG6): the core dials out through a
+provider that challenges sipwall (outbound digest), the provider
+delivers calls for our numbers (DID mapping), and sipwall registers
+itself with the provider.  The provider is a SIPp instance on
+127.0.0.20, recognised by its address (the trunk's trusted zone).
+"""
+import os
+import re
+import subprocess
+import time
+
+import swtest
+from sipauth import digest_response, parse_challenge
+from test_calls import (CORE, finish, invite_final, messages, received,
+                        sipp_report)
+
+TRUNK = "127.0.0.20"
+TRUNK_USER = "edge1"
+TRUNK_PW = "Trunk-Secret-77x"
+DIDS = ["4930123400", "4930123401"]
+
+
+class TrunkEdge:
+    """sipwall with a core listener (PBX at 127.0.0.10) and a trunk
+    listener (provider at 127.0.0.20)."""
+
+    def __init__(self, factory, tmp, register=False, targets_core=True):
+        self.tmp = tmp
+        self.core_port = swtest.free_port()
+        self.trunk_port = swtest.free_port()
+        self.uas_port = swtest.free_port(CORE)
+        self.provider_port = swtest.free_port(TRUNK)
+        trunk = {"name": "carrier", "zone": "carrier", "address": TRUNK,
+                 "port": self.provider_port, "prefixes": ["00", "+"],
+                 "dids": DIDS, "username": TRUNK_USER,
+                 "password": TRUNK_PW, "domain": "carrier.example"}
+        if register:
+            trunk.update({"register": True, "register_expires": "5m"})
+        zones = swtest.zones() + [
+            {"name": "carrier", "trust": "trusted", "auth": "none",
+             "allow": [TRUNK + "/32"]}]
+        for z in zones:
+            if z["name"] == "core":
+                z.update({"auth": "none", "allow": [CORE + "/32"]})
+        conf = swtest.deep_merge(swtest.deep_merge({}, swtest.LENIENT), {
+            "zones": zones,
+            "core": {"zone": "core", "probe_interval": "0s",
+                     "targets": [{"address": CORE, "port": self.uas_port}]},
+            "calls": {"keepalive": "0s"},
+            "trunks": [trunk],
+        })
+        self.d = factory(zone="internet", conf=conf, transports=("udp",),
+                         extra_listen=[
+                             {"transport": "udp", "address": "127.0.0.1",
+                              "port": self.core_port, "zone": "core"},
+                             {"transport": "udp", "address": "127.0.0.1",
+                              "port": self.trunk_port, "zone": "carrier"}])
+
+    def sipp_bg(self, scenario, ip, port, calls=1):
+        cmd = ["sipp", "-sf", os.path.join(swtest.SCENARIOS, scenario),
+               "-i", ip, "-p", str(port), "-m", str(calls), "-nostdin",
+               "-timeout", "30s", "-timeout_error", "-trace_msg",
+               "-trace_err"]
+        p = subprocess.Popen(cmd, cwd=str(self.tmp), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+        time.sleep(0.3)
+        return p
+
+    def dial(self, ip, port, number):
+        return subprocess.run(
+            ["sipp", "-sf", os.path.join(swtest.SCENARIOS,
+                                         "core_invite_uac.xml"),
+             "-i", ip, "-p", "0", "-s", number, "-m", "1", "-nostdin",
+             "-timeout", "20s", "-timeout_error", "-trace_msg", "-trace_err",
+             "127.0.0.1:%d" % port],
+            cwd=str(self.tmp), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, timeout=40)
+
+
+def check_digest(msg, header, method, password):
+    """The credentials in msg's header answer its challenge."""
+    m = re.search(r"^%s: (.*)$" % header, msg, re.M)
+    assert m, msg
+    cred = parse_challenge(m.group(1).strip())
+    assert cred["username"] == TRUNK_USER
+    assert cred["realm"] == "carrier.example"
+    want = digest_response("MD5", TRUNK_USER, cred["realm"], password,
+                           method, cred["uri"], cred["nonce"],
+                           nc=cred["nc"], cnonce=cred["cnonce"],
+                           qop=cred["qop"])
+    assert cred["response"] == want, (cred, want)
+    return cred
+
+
+def test_core_dials_out_through_the_trunk_with_digest(daemon_factory,
+                                                      tmp_path):
+    e = TrunkEdge(daemon_factory, tmp_path)
+    prov = e.sipp_bg("trunk_uas_challenge.xml", TRUNK, e.provider_port)
+    r = e.dial(CORE, e.core_port, "004930555000")
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    p = finish(prov)
+    assert p.returncode == 0, sipp_report(p, tmp_path)
+    got = received(messages(tmp_path, "trunk_uas_challenge"))
+    invites = [m for m in got if m.startswith("INVITE ")]
+    assert len(invites) == 2, got
+    assert invites[0].startswith("INVITE sip:004930555000@carrier.example ")
+    cred = check_digest(invites[1], "Proxy-Authorization", "INVITE",
+                        TRUNK_PW)
+    assert cred["opaque"] == "op4que"
+    assert cred["uri"] == "sip:004930555000@carrier.example"
+    # topology: the provider sees sipwall, never the PBX
+    for m in got:
+        assert CORE not in m.split("\n\n")[0], m
+    assert re.search(r"^From: \"Reception\" <sip:100@carrier\.example>;tag=",
+                     invites[0], re.M), invites[0]
+    ev = e.d.wait_event("call.answered")
+    assert ev["direction"] == "trunk_out"
+
+
+def test_provider_delivers_a_did_to_the_core(daemon_factory, tmp_path):
+    e = TrunkEdge(daemon_factory, tmp_path)
+    pbx = e.sipp_bg("uas_answer.xml", CORE, e.uas_port)
+    r = e.dial(TRUNK, e.trunk_port, DIDS[1])
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    p = finish(pbx)
+    assert p.returncode == 0, sipp_report(p, tmp_path)
+    inv = next(m for m in received(messages(tmp_path, "uas_answer"))
+               if m.startswith("INVITE "))
+    assert inv.startswith("INVITE sip:%s@%s:%d " % (DIDS[1], CORE,
+                                                     e.uas_port)), inv
+    assert TRUNK not in inv.split("\n\n")[0]
+    ev = e.d.wait_event("call.attempt")
+    assert ev["direction"] == "trunk_in" and ev["to"] == DIDS[1]
+
+
+def test_provider_cannot_call_numbers_that_are_not_ours(daemon_factory,
+                                                       tmp_path):
+    e = TrunkEdge(daemon_factory, tmp_path)
+    final = invite_final(e.d, TRUNK, e.trunk_port, "00900123")
+    assert final is not None and final.startswith(b"SIP/2.0 404"), final
+    e.d.wait_event("route.failed",
+                   lambda ev: ev["reason"] == "not a number of this trunk")
+    assert e.d.events("call.attempt") == []
+
+
+def test_only_the_providers_address_is_heard_on_the_trunk(daemon_factory,
+                                                         tmp_path):
+    """Trunks are identified by source address: anyone else sending to
+    the trunk listener is not heard at all (zone ACL), so a forged
+    'provider' cannot inject calls to the PBX."""
+    e = TrunkEdge(daemon_factory, tmp_path)
+    c = swtest.UdpClient(e.d, bind="127.0.0.66")
+    c.sock.sendto(swtest.request("INVITE", e.d, ruri="sip:%s@127.0.0.1:%d"
+                                 % (DIDS[0], e.trunk_port),
+                                 via_host="127.0.0.66", via_port=c.port),
+                  ("127.0.0.1", e.trunk_port))
+    c.sock.settimeout(1.5)
+    try:
+        data = c.sock.recvfrom(65535)[0]
+    except OSError:
+        data = None
+    assert data is None or not data.startswith(b"SIP/2.0 1"), data
+    assert e.d.events("call.attempt") == []
+
+
+def test_sipwall_registers_with_the_provider(daemon_factory, tmp_path):
+    prov_port = swtest.free_port(TRUNK)
+    # the registrar must listen before sipwall starts registering
+    cmd = ["sipp", "-sf", os.path.join(swtest.SCENARIOS,
+                                       "trunk_uas_register.xml"),
+           "-i", TRUNK, "-p", str(prov_port), "-m", "1", "-nostdin",
+           "-timeout", "20s", "-timeout_error", "-trace_msg", "-trace_err"]
+    prov = subprocess.Popen(cmd, cwd=str(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    time.sleep(0.3)
+    orig = swtest.free_port
+
+    def fixed(host="127.0.0.1", *a, **kw):
+        return prov_port if host == TRUNK else orig(host, *a, **kw)
+
+    swtest.free_port = fixed
+    try:
+        e = TrunkEdge(daemon_factory, tmp_path, register=True)
+    finally:
+        swtest.free_port = orig
+    ev = e.d.wait_event("trunk.registered", timeout=10)
+    assert ev["trunk"] == "carrier" and ev["expires"] == 120
+    p = finish(prov)
+    assert p.returncode == 0, sipp_report(p, tmp_path)
+    regs = [m for m in received(messages(tmp_path, "trunk_uas_register"))
+            if m.startswith("REGISTER ")]
+    assert len(regs) == 2
+    assert regs[0].startswith("REGISTER sip:carrier.example SIP/2.0")
+    assert "Authorization" not in regs[0]
+    check_digest(regs[1], "Authorization", "REGISTER", TRUNK_PW)
+    assert re.search(r"^Expires: 300", regs[0], re.M)
+    assert re.search(r"^From: <sip:edge1@carrier\.example>", regs[0], re.M)
