@@ -501,8 +501,8 @@ def main():
             return r
 
         def not_refused(r):
-            # A long step that failed because the server refused calls
-            # (5xx) is not run again for other programs' load.
+            # A step that failed because the server refused calls (5xx)
+            # is not run again for other programs' load.
             return not any(k[:1] == "5" for k in r["unexpected"])
 
         mem_secs = a.mem_calls / a.mem_rate + 2 * SETTLE + 12 \
@@ -523,7 +523,7 @@ def main():
             short = [StepUp(srv, a) for srv in runnable]
             run_searches(short, lambda srv, r: step(srv, r, a.step), a,
                          deadline - reserve - 2 * len(runnable) * long_step,
-                         a.step)
+                         a.step, not_refused)
             # Phase B: long steps, the sustained rate.
             log("  -- phase B: %d s steps, the sustained rate" % a.sustain)
             searches = [Sustain(x.srv, a, x) for x in short]

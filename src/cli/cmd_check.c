@@ -121,8 +121,10 @@ cmd_check(int argc, char **argv)
 	} else
 		r = conf_load(path, &conf, &diag);
 	/* the TLS files load exactly as the daemon will load them */
-	if (r == 0 && (r = conf_tls_load(conf, strcmp(path, "-") == 0 ?
-	    "<stdin>" : path, NULL, &diag)) < 0)
+	if (r == 0 && ((r = conf_tls_load(conf, strcmp(path, "-") == 0 ?
+	    "<stdin>" : path, NULL, &diag)) < 0 ||
+	    (r = conf_tls_load_trunks(conf, strcmp(path, "-") == 0 ?
+	    "<stdin>" : path, NULL, &diag)) < 0))
 		conf_free(conf);
 	if (r < 0) {
 		fflush(stdout);

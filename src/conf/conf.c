@@ -1530,15 +1530,16 @@ check_trunks(struct ctx *c, struct sw_conf *conf)
 			err_at(c, t->zone_at.line, t->zone_at.col, "trunks[%zu]."
 			    "zone: '%s' is the core zone; a trunk needs a zone "
 			    "of its own", i, t->zone_name);
-		if (t->transport != CONF_TRANSPORT_UDP)
-			err_at(c, t->at.line, t->at.col, "trunks[%zu]: only udp "
-			    "trunks are supported yet", i);
-		else if (t->addr.sa.sa_family != 0 &&
+		if (t->addr.sa.sa_family != 0 &&
 		    zone_listener(conf, t->zone, t->transport, &t->addr) < 0)
 			err_at(c, t->at.line, t->at.col, "trunks[%zu]: no %s "
 			    "listener of the same address family in zone '%s' "
 			    "to send from", i, conf_transport_name(t->transport),
 			    t->zone_name);
+		if (t->transport != CONF_TRANSPORT_TLS && (t->tls_ca[0] != '\0' ||
+		    t->tls_name[0] != '\0' || t->tls_mutual))
+			err_at(c, t->at.line, t->at.col, "trunks[%zu]: tls_ca, "
+			    "tls_name and tls_mutual are for transport: tls", i);
 		if ((t->username[0] == '\0') != (t->password[0] == '\0'))
 			err_at(c, t->at.line, t->at.col, "trunks[%zu]: username "
 			    "and password go together", i);

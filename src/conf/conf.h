@@ -332,6 +332,10 @@ struct conf_trunk {
 	char		domain[CONF_REALM_MAX + 1];	/* "" = its address */
 	bool		do_register;
 	uint32_t	register_expires_ms;
+	char		tls_ca[CONF_PATH_MAX + 1];	/* "" = system store */
+	char		tls_name[CONF_REALM_MAX + 1];	/* "" = domain/address */
+	bool		tls_mutual;		/* present our certificate */
+	struct conf_mark tls_ca_at;
 	struct conf_mark at;
 };
 

@@ -599,6 +599,13 @@ static const struct conf_key trunk_keys[] = {
 	K_BOOL("register", struct conf_trunk, do_register, "false"),
 	K_DUR("register_expires", struct conf_trunk, register_expires_ms,
 	    MIN(1), HOUR(24), "10m"),
+	{ .name = "tls_ca", .type = CONF_T_STR, .flags = CONF_K_MARK,
+	  .off = offsetof(struct conf_trunk, tls_ca),
+	  .size = FSIZE(struct conf_trunk, tls_ca), .min = 0,
+	  .max = FSIZE(struct conf_trunk, tls_ca) - 1, .def = "",
+	  .mark_off = offsetof(struct conf_trunk, tls_ca_at) },
+	K_STR("tls_name", struct conf_trunk, tls_name, 0, NULL, ""),
+	K_BOOL("tls_mutual", struct conf_trunk, tls_mutual, "false"),
 	K_END
 };
 

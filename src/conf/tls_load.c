@@ -102,3 +102,67 @@ conf_tls_free(struct tls_ctx *ctx[CONF_MAX_LISTEN])
 		ctx[i] = NULL;
 	}
 }
+
+/* The client context of TLS trunk i; 0 or <0 with the error in diag. */
+static int
+load_trunk(const struct sw_conf *conf, const char *name, size_t i,
+    struct tls_ctx **ret, struct conf_diag *diag)
+{
+	const struct conf_trunk *t = &conf->trunks[i];
+	const struct conf_listen *l = NULL;
+	char cert[PATH_MAX], key[PATH_MAX], ca[PATH_MAX];
+	const struct conf_mark *m = t->tls_ca_at.line != 0 ? &t->tls_ca_at :
+	    &t->at;
+	struct tls_opts o;
+	struct tls_err e;
+	int r;
+
+	for (size_t k = 0; k < conf->nlisten; k++)
+		if (conf->listen[k].zone == t->zone &&
+		    conf->listen[k].transport == CONF_TRANSPORT_TLS) {
+			l = &conf->listen[k];
+			break;
+		}
+	memset(&o, 0, sizeof(o));
+	memset(&e, 0, sizeof(e));
+	if (conf_path_resolve(conf, t->tls_ca, ca, sizeof(ca)) < 0 ||
+	    (l != NULL && (conf_path_resolve(conf, l->tls.cert, cert,
+	    sizeof(cert)) < 0 || conf_path_resolve(conf, l->tls.key, key,
+	    sizeof(key)) < 0))) {
+		conf_diag_add(diag, name, m->line, m->col, "trunks[%zu]: a path "
+		    "is too long once joined to the config's directory '%s'",
+		    i, conf->dir);
+		return -ENAMETOOLONG;
+	}
+	/* "" = the system's CA store: a public provider's certificate */
+	o.ca = t->tls_ca[0] != '\0' ? ca : NULL;
+	if (t->tls_mutual && l != NULL) {
+		/* mutual TLS: we show the certificate of our own listener */
+		o.cert = cert;
+		o.key = key;
+	}
+	o.min_version = TLS_V1_2;
+	if ((r = tls_ctx_new(&o, 0, ret, &e)) < 0)
+		conf_diag_add(diag, name, m->line, m->col, "trunks[%zu].tls_ca: "
+		    "%s", i, e.msg);
+	return r;
+}
+
+int
+conf_tls_load_trunks(const struct sw_conf *conf, const char *name,
+    struct tls_ctx *ret_ctx[CONF_MAX_TRUNKS], struct conf_diag *diag)
+{
+	struct tls_ctx *ctx[CONF_MAX_TRUNKS] = { NULL };
+	int bad = 0;
+
+	for (size_t i = 0; i < conf->ntrunks; i++)
+		if (conf->trunks[i].transport == CONF_TRANSPORT_TLS &&
+		    load_trunk(conf, name, i, &ctx[i], diag) < 0)
+			bad = 1;
+	if (bad || ret_ctx == NULL) {
+		for (size_t i = 0; i < CONF_MAX_TRUNKS; i++)
+			tls_ctx_free(ctx[i]);
+	} else
+		memcpy(ret_ctx, ctx, sizeof(ctx));
+	return bad ? -EINVAL : 0;
+}

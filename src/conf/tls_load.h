@@ -28,4 +28,14 @@ int	conf_tls_load(const struct sw_conf *conf, const char *name,
 	    struct tls_ctx *ret_ctx[CONF_MAX_LISTEN], struct conf_diag *diag);
 void	conf_tls_free(struct tls_ctx *ctx[CONF_MAX_LISTEN]);
 
+/*
+ * For every TLS trunk i, its client context into ret_ctx[i]: the
+ * provider is verified against tls_ca (or the system store), and with
+ * tls_mutual we present the certificate of the trunk zone's TLS
+ * listener.  Same returns as conf_tls_load(); free each context with
+ * tls_ctx_free().
+ */
+int	conf_tls_load_trunks(const struct sw_conf *conf, const char *name,
+	    struct tls_ctx *ret_ctx[CONF_MAX_TRUNKS], struct conf_diag *diag);
+
 #endif

@@ -38,9 +38,32 @@ out_contact_uri(struct call_svc *s, uint8_t lsn, char *buf, size_t cap)
 		tp = ";transport=tcp";
 	else if (c->listen[lsn].transport == CONF_TRANSPORT_TLS)
 		tp = ";transport=tls";
-	snprintf(buf, cap, "%s:%s%s",
-	    c->listen[lsn].transport == CONF_TRANSPORT_TLS ? "sips" : "sip",
-	    a, tp);
+	snprintf(buf, cap, "sip:%s%s", a, tp);
+}
+
+/*
+ * Our Contact line towards leg l.  Over TLS the scheme is the peer's
+ * own: sips only if it used sips (RFC 3261 12.1.1), as sips:ADDR
+ * (transport=tls is deprecated with sips, RFC 3261 26.2.2);
+ * otherwise sip:ADDR;transport=tls.  A sips Contact to a peer that
+ * dialled sip: moves its dialog to a scheme it need not route (libre,
+ * under baresip, fails its ACK with ENOSYS and drops the call).
+ */
+static void
+put_contact(struct wbuf *w, struct call_svc *s, const struct leg *l)
+{
+	const struct sw_conf *c = s->w->env->conf;
+	char uri[SW_ADDR_STRLEN + 32];
+
+	if (c->listen[l->dest.lsn].transport == CONF_TRANSPORT_TLS &&
+	    l->target != NULL &&
+	    slice_starts_ci(slice_cstr(l->target), slice_cstr("sips:"))) {
+		sw_addr_str(&c->listen[l->dest.lsn].addr, uri, sizeof(uri));
+		wbuf_fmt(w, "Contact: <sips:%s>\r\n", uri);
+		return;
+	}
+	out_contact_uri(s, l->dest.lsn, uri, sizeof(uri));
+	wbuf_fmt(w, "Contact: <%s>\r\n", uri);
 }
 
 int
@@ -101,7 +124,7 @@ out_request(struct call_svc *s, struct leg *l, const char *method,
     size_t cap)
 {
 	const struct sw_conf *c = s->w->env->conf;
-	char a[SW_ADDR_STRLEN], uri[SW_ADDR_STRLEN + 32];
+	char a[SW_ADDR_STRLEN];
 	struct wbuf w;
 	uint32_t mf = 70;
 
@@ -123,10 +146,8 @@ out_request(struct call_svc *s, struct leg *l, const char *method,
 		wbuf_fmt(&w, "To: %s\r\n", l->ruri);
 	wbuf_fmt(&w, "Call-ID: %s\r\nCSeq: %u %s\r\n", l->call_id, cseq,
 	    method);
-	if (with_contact) {
-		out_contact_uri(s, l->dest.lsn, uri, sizeof(uri));
-		wbuf_fmt(&w, "Contact: <%s>\r\n", uri);
-	}
+	if (with_contact)
+		put_contact(&w, s, l);
 	if (src != NULL)
 		put_allowed(&w, src, trusted_src, s);
 	if (extra != NULL)
@@ -148,14 +169,12 @@ out_response(struct call_svc *s, struct leg *l, const struct sip_msg *req,
 	struct sip_echo echo;
 	struct sip_resp_opts o;
 	struct wbuf x;
-	char uri[SW_ADDR_STRLEN + 32], why[128];
+	char why[128];
 
 	sip_echo_from_msg(req, &echo);
 	wbuf_init(&x, s->extra, sizeof(s->extra) - 1);
-	if (with_contact) {
-		out_contact_uri(s, l->dest.lsn, uri, sizeof(uri));
-		wbuf_fmt(&x, "Contact: <%s>\r\n", uri);
-	}
+	if (with_contact)
+		put_contact(&x, s, l);
 	if (resp != NULL)
 		put_allowed(&x, resp, trusted_src, s);
 	if (extra != NULL)

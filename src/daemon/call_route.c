@@ -25,6 +25,7 @@
 #include "sip/location.h"
 #include "daemon/call_int.h"
 #include "daemon/probe.h"
+#include "daemon/trunk.h"
 #include "daemon/worker.h"
 
 #define FAILOVER_MS	4000	/* silence from a core target */
@@ -309,19 +310,6 @@ trunk_for(const struct sw_conf *conf, const char *number)
 	return best >= 0 ? best : dflt;
 }
 
-/* The listener of zone z to send to addr with, or 0. */
-static uint8_t
-zone_lsn(const struct sw_conf *conf, uint32_t z, const union sw_addr *addr)
-{
-	for (size_t i = 0; i < conf->nlisten; i++)
-		if (conf->listen[i].zone == z &&
-		    conf->listen[i].transport == CONF_TRANSPORT_UDP &&
-		    sw_addr_family(&conf->listen[i].addr) ==
-		    sw_addr_family(addr))
-			return (uint8_t)i;
-	return 0;
-}
-
 /* Core -> trunk ti. */
 static void
 to_trunk(struct call *c, const struct sip_msg *m, size_t ti)
@@ -334,9 +322,8 @@ to_trunk(struct call *c, const struct sip_msg *m, size_t ti)
 	c->nforks = 1;
 	l->trusted = 1;
 	l->trunk1 = (uint8_t)(ti + 1);
-	l->dest.addr = tk->addr;
-	l->dest.transport = SIP_TP_UDP;
-	l->dest.lsn = zone_lsn(conf, tk->zone, &tk->addr);
+	if (trunk_dest(c->svc->w, ti, &l->dest) < 0)
+		goto fail;
 	sw_addr_str(&tk->addr, a, sizeof(a));
 	sw_addr_str(&conf->listen[l->dest.lsn].addr, host, sizeof(host));
 	if (leg_b_init(c, l, c->from_user, display_of(m),

@@ -87,6 +87,7 @@ struct sw_env {
 	struct evlog		*ev;
 	struct connlimit	*cl;
 	struct tls_ctx		*tls[CONF_MAX_LISTEN];	/* TLS listeners' */
+	struct tls_ctx		*trunk_tls[CONF_MAX_TRUNKS];	/* clients */
 	char			 lsn_name[CONF_MAX_LISTEN][SW_LSN_NAME_MAX];
 	unsigned		 nworkers;
 	struct worker		**workers;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf/tls_load.h"
+#include "sip/tls.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "daemon/state.h"
@@ -165,7 +166,10 @@ main(int argc, char **argv)
 			return 2;
 		}
 	/* certificates and keys: read once, shared by every worker */
-	if (conf_tls_load(env.conf, conf_path, env.tls, &diag) < 0) {
+	if (conf_tls_load(env.conf, conf_path, env.tls, &diag) < 0 ||
+	    conf_tls_load_trunks(env.conf, conf_path, env.trunk_tls,
+	    &diag) < 0) {
+		conf_tls_free(env.tls);
 		conf_diag_print(stderr, &diag);
 		conf_free(env.conf);
 		return 1;
@@ -224,6 +228,8 @@ main(int argc, char **argv)
 			evlog_close(env.ev);
 			connlimit_free(env.cl);
 			conf_tls_free(env.tls);
+			for (size_t k = 0; k < CONF_MAX_TRUNKS; k++)
+				tls_ctx_free(env.trunk_tls[k]);
 			conf_free(env.conf);
 			return 1;
 		}
@@ -265,6 +271,8 @@ main(int argc, char **argv)
 	evlog_close(env.ev);
 	connlimit_free(env.cl);
 	conf_tls_free(env.tls);
+	for (size_t i = 0; i < CONF_MAX_TRUNKS; i++)
+		tls_ctx_free(env.trunk_tls[i]);
 	conf_free(env.conf);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "core/wbuf.h"
 #include "sip/hdr.h"
 #include "daemon/call_int.h"
+#include "daemon/trunk.h"
 #include "daemon/trunkreg.h"
 #include "daemon/worker.h"
 
@@ -73,29 +74,26 @@ send_register(struct treg *r, const struct sip_msg *challenge)
 	struct sip_dest d;
 	struct wbuf b;
 
-	memset(&d, 0, sizeof(d));
-	d.addr = tk->addr;
-	d.transport = SIP_TP_UDP;
-	for (size_t i = 0; i < conf->nlisten; i++)
-		if (conf->listen[i].zone == tk->zone &&
-		    conf->listen[i].transport == CONF_TRANSPORT_UDP &&
-		    sw_addr_family(&conf->listen[i].addr) ==
-		    sw_addr_family(&tk->addr)) {
-			d.lsn = (uint8_t)i;
-			break;
-		}
+	if (trunk_dest(w, r->ti, &d) < 0) {
+		arm(r, RETRY_MS);
+		return;
+	}
 	sw_addr_str(&tk->addr, addr, sizeof(addr));
 	sw_addr_str(&conf->listen[d.lsn].addr, me, sizeof(me));
 	dom = tk->domain[0] != '\0' ? tk->domain : addr;
 	snprintf(uri, sizeof(uri), "sip:%s", dom);
 	ident_branch(&s->ids, branch);
 	wbuf_init(&b, s->scratch, sizeof(s->scratch));
-	wbuf_fmt(&b, "REGISTER %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=%s;"
+	wbuf_fmt(&b, "REGISTER %s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=%s;"
 	    "rport\r\nMax-Forwards: 70\r\nFrom: <sip:%s@%s>;tag=%s\r\n"
 	    "To: <sip:%s@%s>\r\nCall-ID: %s\r\nCSeq: %u REGISTER\r\n"
-	    "Contact: <sip:%s@%s>\r\nExpires: %u\r\n", uri, me, branch,
-	    tk->username, dom, r->tag, tk->username, dom, r->call_id,
-	    ++r->cseq, tk->username, me, tk->register_expires_ms / 1000);
+	    "Contact: <sip:%s@%s%s>\r\nExpires: %u\r\n", uri,
+	    d.transport == SIP_TP_TLS ? "TLS" : d.transport == SIP_TP_TCP ?
+	    "TCP" : "UDP", me, branch, tk->username, dom, r->tag,
+	    tk->username, dom, r->call_id, ++r->cseq, tk->username, me,
+	    d.transport == SIP_TP_TLS ? ";transport=tls" :
+	    d.transport == SIP_TP_TCP ? ";transport=tcp" : "",
+	    tk->register_expires_ms / 1000);
 	if (challenge != NULL) {
 		const struct sip_hdr *h = sip_msg_hdr(challenge,
 		    challenge->status == 401 ? SIP_H_WWW_AUTHENTICATE :

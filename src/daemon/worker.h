@@ -65,6 +65,7 @@ struct worker {
 	struct natping		*np;		/* natping.c: worker 0 only */
 	struct trunkreg		*treg;		/* trunkreg.c, worker 0 */
 	struct probes		*probes;	/* probe.c, worker 0 */
+	uint32_t		 trunk_conn[CONF_MAX_TRUNKS];	/* trunk.c */
 	struct reg_request	 rq;
 	struct reg_result	 rs;
 };

@@ -312,6 +312,12 @@ stream_send(struct stream_listener *l, uint32_t conn_id, const uint8_t *buf,
 }
 
 int
+stream_conn_alive(struct stream_listener *l, uint32_t conn_id)
+{
+	return conn_find(l, conn_id) != NULL;
+}
+
+int
 stream_rx_room(struct stream_conn *c, uint8_t **ret_p, size_t *ret_room)
 {
 	size_t max = c->l->o.max_msg, cap;

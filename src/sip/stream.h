@@ -131,6 +131,8 @@ int	stream_connect(struct stream_listener *l, const union sw_addr *to,
 	    void *sec_arg, const char *name, uint32_t *ret_conn_id);
 
 /* Send on connection conn_id: queued until ready.  0 or <0. */
+/* Is conn_id (still) a connection of this listener? */
+int	stream_conn_alive(struct stream_listener *l, uint32_t conn_id);
 int	stream_send(struct stream_listener *l, uint32_t conn_id,
 	    const uint8_t *buf, size_t len);
 

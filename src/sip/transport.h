@@ -84,6 +84,8 @@ void	tcp_listener_close(struct tcp_listener *l);
 int	tcp_send(struct tcp_listener *l, uint32_t conn_id, const uint8_t *buf,
 	    size_t len);
 size_t	tcp_listener_conns(const struct tcp_listener *l);
+/* Is conn_id still open on this listener (an outbound one we reuse)? */
+int	tcp_conn_alive(struct tcp_listener *l, uint32_t conn_id);
 /*
  * Open a TCP connection of ours to `to` on this listener's worker (a
  * trunk, the PBX).  The id is returned at once and works with

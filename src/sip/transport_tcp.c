@@ -32,6 +32,12 @@ tcp_send(struct tcp_listener *l, uint32_t conn_id, const uint8_t *buf,
 	return stream_send(&l->s, conn_id, buf, len);
 }
 
+int
+tcp_conn_alive(struct tcp_listener *l, uint32_t conn_id)
+{
+	return stream_conn_alive(&l->s, conn_id);
+}
+
 size_t
 tcp_listener_conns(const struct tcp_listener *l)
 {

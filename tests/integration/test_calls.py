@@ -259,16 +259,16 @@ def test_core_calls_a_registered_phone(daemon_factory, tmp_path):
                    and ev["direction"] == "inbound")
 
 
-def invite_final(daemon, src_ip, port, user):
+def invite_final(daemon, src_ip, port, user, timeout=5):
     """A plain INVITE for user from src_ip to 127.0.0.1:port; the final
-    response (bytes), or None after 5 s."""
+    response (bytes), or None after `timeout` seconds."""
     c = swtest.UdpClient(daemon, bind=src_ip)
     c.sock.sendto(swtest.request("INVITE", daemon, ruri="sip:%s@127.0.0.1:%d"
                                  % (user, port), via_host=src_ip,
                                  via_port=c.port), ("127.0.0.1", port))
-    deadline = time.time() + 5
+    deadline = time.time() + timeout
     while time.time() < deadline:
-        data = c.recv(timeout=5)
+        data = c.recv(timeout=timeout)
         if not data.startswith(b"SIP/2.0 1"):
             return data
     return None

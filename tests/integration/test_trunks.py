@@ -6,8 +6,13 @@ itself with the provider.  The provider is a SIPp instance on
 """
 import os
 import re
+import socket
+import ssl
 import subprocess
+import threading
 import time
+
+import pytest
 
 import swtest
 from sipauth import digest_response, parse_challenge
@@ -195,3 +200,154 @@ def test_sipwall_registers_with_the_provider(daemon_factory, tmp_path):
     check_digest(regs[1], "Authorization", "REGISTER", TRUNK_PW)
     assert re.search(r"^Expires: 300", regs[0], re.M)
     assert re.search(r"^From: <sip:edge1@carrier\.example>", regs[0], re.M)
+
+
+class TlsProvider(threading.Thread):
+    """A trunk provider reachable only over TLS: accepts one connection
+    with its certificate, answers INVITE with 200 and BYE with 200, and
+    records every message it got (and whether a handshake failed)."""
+
+    def __init__(self, pki, port):
+        super().__init__(daemon=True)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(os.path.join(pki, "provider.pem"),
+                                 os.path.join(pki, "provider.key"))
+        self.sock = socket.create_server((TRUNK, port))
+        self.sock.settimeout(15)
+        self.got = []
+        self.error = None
+        self.version = None
+
+    def reply(self, conn, msg, status, extra=""):
+        hdrs = dict()
+        for line in msg.split("\r\n")[1:]:
+            k, _, v = line.partition(":")
+            hdrs.setdefault(k.strip().lower(), []).append(v.strip())
+        out = "SIP/2.0 %s\r\n" % status
+        for v in hdrs.get("via", []):
+            out += "Via: %s\r\n" % v
+        to = hdrs["to"][0]
+        if ";tag=" not in to:
+            to += ";tag=prov1"
+        out += "From: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n" % (
+            hdrs["from"][0], to, hdrs["call-id"][0], hdrs["cseq"][0])
+        out += extra + "Content-Length: 0\r\n\r\n"
+        conn.sendall(out.encode())
+
+    def run(self):
+        try:
+            raw, _ = self.sock.accept()
+            conn = self.ctx.wrap_socket(raw, server_side=True)
+            self.version = conn.version()
+            conn.settimeout(10)
+            buf = b""
+            while True:
+                data = conn.recv(65535)
+                if not data:
+                    return
+                buf += data
+                while b"\r\n\r\n" in buf:
+                    head, _, rest = buf.partition(b"\r\n\r\n")
+                    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+                    n = int(m.group(1)) if m else 0
+                    if len(rest) < n:
+                        break
+                    msg = head.decode()
+                    buf = rest[n:]
+                    self.got.append(msg)
+                    if msg.startswith("INVITE "):
+                        self.reply(conn, msg, "200 OK", "Contact: <sip:prov@"
+                                   "%s:%d;transport=tls>\r\n"
+                                   % (TRUNK, self.sock.getsockname()[1]))
+                    elif msg.startswith("BYE "):
+                        self.reply(conn, msg, "200 OK")
+                        return
+        except (OSError, ssl.SSLError) as e:
+            self.error = e
+        finally:
+            self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def trunk_pki(tmp_path_factory):
+    from test_tls import make_ca, make_cert
+    d = str(tmp_path_factory.mktemp("trunkpki"))
+    make_ca(d, "ca")
+    make_cert(d, "provider", "ca", "DNS:carrier.example")
+    make_cert(d, "edge", "ca", "IP:127.0.0.1")
+    return d
+
+
+def tls_trunk_edge(factory, tmp, pki, provider_port, **trunk):
+    """sipwall whose trunk `carrier` is reached over TLS from a TLS
+    listener of the carrier zone; the core dials it with prefix 00."""
+    core_port = swtest.free_port()
+    tls_port = swtest.free_port()
+    t = {"name": "carrier", "zone": "carrier", "transport": "tls",
+         "address": TRUNK, "port": provider_port, "prefixes": ["00"],
+         "domain": "carrier.example",
+         "tls_ca": os.path.join(pki, "ca.pem")}
+    t.update(trunk)
+    zones = swtest.zones() + [
+        {"name": "carrier", "trust": "trusted", "auth": "none",
+         "allow": [TRUNK + "/32"]}]
+    for z in zones:
+        if z["name"] == "core":
+            z.update({"auth": "none", "allow": [CORE + "/32"]})
+    conf = swtest.deep_merge(swtest.deep_merge({}, swtest.LENIENT), {
+        "zones": zones,
+        "core": {"zone": "core", "probe_interval": "0s",
+                 "targets": [{"address": CORE, "port": 5060}]},
+        "calls": {"keepalive": "0s"},
+        "trunks": [t],
+    })
+    d = factory(zone="internet", conf=conf, transports=("udp",), t1="100ms",
+                extra_listen=[
+                    {"transport": "udp", "address": "127.0.0.1",
+                     "port": core_port, "zone": "core"},
+                    {"transport": "tls", "address": "127.0.0.1",
+                     "port": tls_port, "zone": "carrier",
+                     "tls": {"cert": os.path.join(pki, "edge.pem"),
+                             "key": os.path.join(pki, "edge.key")}}])
+    return d, core_port
+
+
+def test_core_dials_out_over_tls_to_a_verified_provider(daemon_factory,
+                                                        tmp_path, trunk_pki):
+    port = swtest.free_port(TRUNK)
+    prov = TlsProvider(trunk_pki, port)
+    prov.start()
+    d, core_port = tls_trunk_edge(daemon_factory, tmp_path, trunk_pki, port)
+    r = subprocess.run(
+        ["sipp", "-sf", os.path.join(swtest.SCENARIOS, "core_invite_uac.xml"),
+         "-i", CORE, "-p", "0", "-s", "0044201234", "-m", "1", "-nostdin",
+         "-timeout", "20s", "-timeout_error", "-trace_err",
+         "127.0.0.1:%d" % core_port],
+        cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        timeout=40)
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    prov.join(timeout=10)
+    assert prov.error is None, prov.error
+    assert prov.version in ("TLSv1.2", "TLSv1.3"), prov.version
+    methods = [m.split(" ", 1)[0] for m in prov.got]
+    assert methods == ["INVITE", "ACK", "BYE"], prov.got
+    assert prov.got[0].startswith("INVITE sip:0044201234@carrier.example ")
+    assert re.search(r"^Via: SIP/2.0/TLS 127\.0\.0\.1:", prov.got[0], re.M)
+    d.wait_event("call.ended", lambda ev: ev["direction"] == "trunk_out")
+
+
+def test_provider_with_the_wrong_certificate_gets_nothing(daemon_factory,
+                                                         tmp_path, trunk_pki):
+    """The provider's certificate names carrier.example; sipwall expects
+    another name, refuses the handshake, and no INVITE leaves over it."""
+    port = swtest.free_port(TRUNK)
+    prov = TlsProvider(trunk_pki, port)
+    prov.start()
+    d, core_port = tls_trunk_edge(daemon_factory, tmp_path, trunk_pki, port,
+                                  tls_name="other.example")
+    final = invite_final(d, CORE, core_port, "0044201234", timeout=12)
+    assert final is not None and final.startswith(b"SIP/2.0 408"), final
+    prov.join(timeout=10)
+    assert prov.got == []
+    ev = d.wait_event("tls.cert_rejected", timeout=5)
+    assert ev["src"] == TRUNK
