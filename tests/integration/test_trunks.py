@@ -25,6 +25,24 @@ TRUNK_PW = "Trunk-Secret-77x"
 DIDS = ["4930123400", "4930123401"]
 
 
+def trunk_conf(trunk, core_port):
+    """Zones (core: the PBX at 127.0.0.10; carrier: the provider at
+    127.0.0.20, both trusted by address), the core route and one trunk."""
+    zones = swtest.zones() + [
+        {"name": "carrier", "trust": "trusted", "auth": "none",
+         "allow": [TRUNK + "/32"]}]
+    for z in zones:
+        if z["name"] == "core":
+            z.update({"auth": "none", "allow": [CORE + "/32"]})
+    return swtest.deep_merge(swtest.deep_merge({}, swtest.LENIENT), {
+        "zones": zones,
+        "core": {"zone": "core", "probe_interval": "0s",
+                 "targets": [{"address": CORE, "port": core_port}]},
+        "calls": {"keepalive": "0s"},
+        "trunks": [trunk],
+    })
+
+
 class TrunkEdge:
     """sipwall with a core listener (PBX at 127.0.0.10) and a trunk
     listener (provider at 127.0.0.20)."""
@@ -41,19 +59,7 @@ class TrunkEdge:
                  "password": TRUNK_PW, "domain": "carrier.example"}
         if register:
             trunk.update({"register": True, "register_expires": "5m"})
-        zones = swtest.zones() + [
-            {"name": "carrier", "trust": "trusted", "auth": "none",
-             "allow": [TRUNK + "/32"]}]
-        for z in zones:
-            if z["name"] == "core":
-                z.update({"auth": "none", "allow": [CORE + "/32"]})
-        conf = swtest.deep_merge(swtest.deep_merge({}, swtest.LENIENT), {
-            "zones": zones,
-            "core": {"zone": "core", "probe_interval": "0s",
-                     "targets": [{"address": CORE, "port": self.uas_port}]},
-            "calls": {"keepalive": "0s"},
-            "trunks": [trunk],
-        })
+        conf = trunk_conf(trunk, self.uas_port)
         self.d = factory(zone="internet", conf=conf, transports=("udp",),
                          extra_listen=[
                              {"transport": "udp", "address": "127.0.0.1",
@@ -288,19 +294,7 @@ def tls_trunk_edge(factory, tmp, pki, provider_port, **trunk):
          "domain": "carrier.example",
          "tls_ca": os.path.join(pki, "ca.pem")}
     t.update(trunk)
-    zones = swtest.zones() + [
-        {"name": "carrier", "trust": "trusted", "auth": "none",
-         "allow": [TRUNK + "/32"]}]
-    for z in zones:
-        if z["name"] == "core":
-            z.update({"auth": "none", "allow": [CORE + "/32"]})
-    conf = swtest.deep_merge(swtest.deep_merge({}, swtest.LENIENT), {
-        "zones": zones,
-        "core": {"zone": "core", "probe_interval": "0s",
-                 "targets": [{"address": CORE, "port": 5060}]},
-        "calls": {"keepalive": "0s"},
-        "trunks": [t],
-    })
+    conf = trunk_conf(t, 5060)
     d = factory(zone="internet", conf=conf, transports=("udp",), t1="100ms",
                 extra_listen=[
                     {"transport": "udp", "address": "127.0.0.1",
