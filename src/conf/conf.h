@@ -345,6 +345,7 @@ struct conf_calls {
 	uint32_t	ring_timeout_ms;	/* no final answer: CANCEL */
 	uint32_t	keepalive_ms;		/* in-dialog OPTIONS; 0 off */
 	uint32_t	max_calls;		/* per worker */
+	uint32_t	min_se_ms;		/* RFC 4028 Min-SE we accept */
 	size_t		nheaders;		/* allowed across, beyond defaults */
 	char		headers[CONF_MAX_HEADERS][CONF_HEADER_NAME_MAX + 1];
 };

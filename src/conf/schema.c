@@ -622,6 +622,7 @@ static const struct conf_key calls_keys[] = {
 	    MIN(10), "2m"),
 	K_DUR("keepalive", struct conf_calls, keepalive_ms, 0, HOUR(1), "60s"),
 	K_UINT(struct conf_calls, max_calls, 1, 1000000, "20000"),
+	K_DUR("min_se", struct conf_calls, min_se_ms, SEC(1), HOUR(2), "90s"),
 	{ .name = "headers", .type = CONF_T_SEQ,
 	  .off = offsetof(struct conf_calls, headers),
 	  .size = FSIZE(struct conf_calls, headers), .min = 0,

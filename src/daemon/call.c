@@ -99,6 +99,7 @@ call_service_close(struct worker *w)
 		timer_cancel(&w->timers, &c->t_retx);
 		timer_cancel(&w->timers, &c->t_keep);
 		timer_cancel(&w->timers, &c->t_fail);
+		timer_cancel(&w->timers, &c->t_se);
 	}
 }
 
@@ -197,6 +198,7 @@ static void on_max(struct timer *t, uint64_t now);
 static void on_retx(struct timer *t, uint64_t now);
 static void on_keep(struct timer *t, uint64_t now);
 static void on_fail(struct timer *t, uint64_t now);
+static void on_se(struct timer *t, uint64_t now);
 
 struct call *
 call_new(struct call_svc *s)
@@ -224,6 +226,7 @@ call_new(struct call_svc *s)
 	timer_init(&c->t_retx, on_retx);
 	timer_init(&c->t_keep, on_keep);
 	timer_init(&c->t_fail, on_fail);
+	timer_init(&c->t_se, on_se);
 	c->started_ms = uv_now(&s->w->loop);
 	c->next = s->all;
 	if (s->all != NULL)
@@ -288,6 +291,7 @@ call_answered(struct call *c)
 	call_arm(c, &c->t_max, conf->calls.max_duration_ms);
 	if (conf->calls.keepalive_ms > 0)
 		call_arm(c, &c->t_keep, conf->calls.keepalive_ms);
+	call_se_refreshed(c);
 	call_event(c, SECEV_CALL_ANSWERED, NULL, 200, NULL);
 }
 
@@ -317,6 +321,7 @@ call_end(struct call *c, const char *reason, const char *by, unsigned status)
 	timer_cancel(h, &c->t_retx);
 	timer_cancel(h, &c->t_keep);
 	timer_cancel(h, &c->t_fail);
+	timer_cancel(h, &c->t_se);
 	leg_unhash(s, &c->a);
 	for (size_t i = 0; i < CALL_MAX_FORKS; i++)
 		leg_unhash(s, &c->b[i]);
@@ -389,6 +394,40 @@ on_keep(struct timer *t, uint64_t now)
 	out_own(c->svc, &c->a, "OPTIONS", NULL, 1);
 	out_own(c->svc, &c->b[c->winner], "OPTIONS", NULL, 1);
 	call_arm(c, &c->t_keep, conf->calls.keepalive_ms);
+}
+
+/*
+ * RFC 4028 towards the caller: it asked for a session timer, we answer
+ * as the UAS with refresher=uac, so the caller refreshes (re-INVITE or
+ * UPDATE) every half interval.  No refresh within the interval: the
+ * session is dead (10.2), and both legs are hung up.
+ */
+const char *
+call_se_lines(const struct call *c, char *buf, size_t cap)
+{
+	if (c->se_s == 0)
+		buf[0] = '\0';
+	else
+		snprintf(buf, cap, "Session-Expires: %u;refresher=uac\r\n"
+		    "Require: timer\r\n", c->se_s);
+	return buf;
+}
+
+void
+call_se_refreshed(struct call *c)
+{
+	if (c->se_s != 0 && c->state == CALL_UP)
+		call_arm(c, &c->t_se, (uint64_t)c->se_s * 1000);
+}
+
+static void
+on_se(struct timer *t, uint64_t now)
+{
+	struct call *c = container_of(t, struct call, t_se);
+
+	(void)now;
+	hangup(c, "session_timer",
+	    "Reason: SIP;cause=408;text=\"Session expired\"\r\n");
 }
 
 /* A leg that does not answer its keep-alive is gone (408, 481 or

@@ -182,9 +182,13 @@ call_in_dialog(struct worker *w, struct txn *t, const struct sip_msg *m,
 		return;
 	}
 	case SIP_M_INVITE:
+		if (x->side == 0)
+			call_se_refreshed(c);
 		reinvite(c, x, y, t, m);
 		return;
 	case SIP_M_UPDATE:
+		if (x->side == 0)
+			call_se_refreshed(c);
 		target_refresh(s, x, m);
 		relay(c, x, y, t, m);
 		return;
@@ -245,6 +249,7 @@ relay_back(struct call *c, struct ctu *u, const struct sip_msg *resp)
 	struct sip_msg rq;
 	struct sip_perr err;
 	ssize_t n;
+	char se[96];
 
 	if (u->peer == NULL || u->req == NULL || x == NULL ||
 	    sip_msg_parse(u->req, u->req_len, &s->w->env->lim,
@@ -253,7 +258,10 @@ relay_back(struct call *c, struct ctu *u, const struct sip_msg *resp)
 		return;
 	n = out_response(s, x, &rq, resp->status, resp->reason, resp,
 	    !trusted_leg(c, x), rq.method == SIP_M_UPDATE &&
-	    resp->status < 300, NULL, s->scratch, sizeof(s->scratch));
+	    resp->status < 300, rq.method == SIP_M_UPDATE && x->side == 0 &&
+	    resp->status >= 200 && resp->status < 300 ?
+	    call_se_lines(c, se, sizeof(se)) : NULL, s->scratch,
+	    sizeof(s->scratch));
 	if (n > 0)
 		txn_server_reply(s->w->txl, u->peer, resp->status, s->scratch,
 		    (size_t)n);
@@ -274,6 +282,7 @@ reinvite_back(struct call *c, struct txn *t, const struct sip_msg *resp)
 	size_t len;
 	ssize_t n;
 	unsigned st = resp->status;
+	char se[96];
 
 	if (st >= 200 && st < 300 && (!v->active || v->cli != t ||
 	    v->answered)) {
@@ -292,7 +301,9 @@ reinvite_back(struct call *c, struct txn *t, const struct sip_msg *resp)
 	if (st >= 200 && st < 300)
 		target_refresh(s, y, resp);
 	n = out_response(s, x, &rq, st, resp->reason, resp, !trusted_leg(c, x),
-	    st < 300, NULL, s->scratch, sizeof(s->scratch));
+	    st < 300, x->side == 0 && st >= 200 && st < 300 ?
+	    call_se_lines(c, se, sizeof(se)) : NULL, s->scratch,
+	    sizeof(s->scratch));
 	if (n <= 0)
 		return;
 	if (st >= 200 && st < 300) {

@@ -102,7 +102,8 @@ struct call {
 	struct leg	 a;
 	struct leg	 b[CALL_MAX_FORKS];
 	struct inv_relay inv;
-	struct timer	 t_ring, t_max, t_retx, t_keep, t_fail;
+	struct timer	 t_ring, t_max, t_retx, t_keep, t_fail, t_se;
+	uint32_t	 se_s;			/* RFC 4028 interval with A, 0 off */
 	uint64_t	 started_ms, answered_ms;
 	uint8_t		 keep_pending;		/* pings without an answer */
 	char		 account[ACCT_USER_MAX + 1];
@@ -195,6 +196,10 @@ void	out_contact_uri(struct call_svc *s, uint8_t lsn, char *buf, size_t cap);
 int	out_strip_tag(const struct sip_nameaddr *na, char **dst);
 
 void	call_leg_lost(struct call *c);
+/* RFC 4028 with the caller: the 2xx header lines (into buf, "" when
+ * no session timer), and a refresh seen (re-arms the timer). */
+const char *call_se_lines(const struct call *c, char *buf, size_t cap);
+void	call_se_refreshed(struct call *c);
 
 /* call_route.c */
 void	route_failover(struct call *c, struct leg *l);

@@ -82,6 +82,7 @@ relay_a(struct call *c, const struct leg *from, const struct sip_msg *resp,
 	size_t len;
 	ssize_t n;
 	unsigned st = resp->status;
+	char se[96];
 
 	if (c->inv.srv == NULL ||
 	    (req = txn_request(c->inv.srv, &len)) == NULL)
@@ -91,7 +92,8 @@ relay_a(struct call *c, const struct leg *from, const struct sip_msg *resp,
 	    s->w->hdrs2, SIP_MAX_HDRS, &err) <= 0)
 		return;
 	n = out_response(s, &c->a, &im, st, resp->reason, resp, from->trusted,
-	    st < 300, NULL, s->scratch, sizeof(s->scratch));
+	    st < 300, st >= 200 && st < 300 ? call_se_lines(c, se,
+	    sizeof(se)) : NULL, s->scratch, sizeof(s->scratch));
 	if (n <= 0)
 		return;
 	if (keep_ok) {
@@ -400,6 +402,47 @@ trunk_of_zone(const struct sw_conf *conf, uint32_t zone)
 	return -1;
 }
 
+/* Does a Supported/Require list of m name the option tag? */
+static int
+names_option(const struct sip_msg *m, enum sip_hdr_id id, const char *tag)
+{
+	for (const struct sip_hdr *h = sip_msg_hdr(m, id); h != NULL;
+	    h = sip_msg_hdr_next(m, h)) {
+		struct slice cur = h->value, tok;
+
+		while (sip_token_next(&cur, &tok) > 0)
+			if (slice_eq_cstr_ci(tok, tag))
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * RFC 4028 from the caller: *ret the interval we will hold it to (0:
+ * no session timer), or -1 when it is below calls.min_se (answer 422).
+ */
+static int
+session_timer(struct worker *w, const struct sip_msg *m, uint32_t *ret)
+{
+	const struct sip_hdr *h = sip_msg_hdr(m, SIP_H_SESSION_EXPIRES);
+	uint32_t v = 0, min = w->env->conf->calls.min_se_ms / 1000;
+	size_t i;
+
+	*ret = 0;
+	if (h == NULL || (!names_option(m, SIP_H_SUPPORTED, "timer") &&
+	    !names_option(m, SIP_H_REQUIRE, "timer")))
+		return 0;
+	for (i = 0; i < h->value.len && h->value.p[i] >= '0' &&
+	    h->value.p[i] <= '9' && v < 1000000; i++)
+		v = v * 10 + (uint32_t)(h->value.p[i] - '0');
+	if (i == 0)
+		return 0;		/* not a number: ignore it */
+	if (v < min)
+		return -1;
+	*ret = v;
+	return 0;
+}
+
 void
 call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
     const struct sip_dest *src, const struct account_info *acct)
@@ -415,6 +458,7 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 	enum call_dir dir;
 	struct call *c;
 	struct ctu *u;
+	uint32_t se;
 	char ruser[64], fuser[ACCT_USER_MAX + 1], aor[LOC_AOR_MAX + 1];
 
 	if (slice_user(m->ruri.user, ruser, sizeof(ruser)) < 0) {
@@ -454,12 +498,21 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 		}
 		dir = DIR_TO_CORE;
 	}
+	if (session_timer(w, m, &se) < 0) {
+		char ext[40];
+
+		snprintf(ext, sizeof(ext), "Min-SE: %u\r\n",
+		    conf->calls.min_se_ms / 1000);
+		uas_reply(w, t, m, src, 422, NULL, ext);
+		return;
+	}
 	if ((c = call_new(s)) == NULL) {
 		uas_reply(w, t, m, src, 503, NULL, "Retry-After: 5\r\n");
 		route_event(w, m, src, 503, "call table full");
 		return;
 	}
 	c->dir = (uint8_t)dir;
+	c->se_s = se;
 	snprintf(c->to_user, sizeof(c->to_user), "%s", ruser);
 	snprintf(c->from_user, sizeof(c->from_user), "%s", fuser);
 	if (acct != NULL)

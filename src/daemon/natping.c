@@ -1,3 +1,7 @@
+/*
+ * The NAT keep-alive pass (natping.h says what and why): a timer on
+ * worker 0, a cursor over the location table, stateless OPTIONS.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -115,8 +115,8 @@ ruri_is_local(struct worker *w, const struct sip_msg *m)
 
 /*
  * Require / Proxy-Require name extensions the UAS must support; we
- * support none yet, so every listed option-tag is unsupported (RFC 3261
- * 8.2.2.3).  Writes "Unsupported: a, b\r\n" into buf; 1 when any.
+ * support only "timer" (RFC 4028, INVITE), so every other option-tag is
+ * unsupported (RFC 3261 8.2.2.3).  Writes "Unsupported: a, b\r\n" into buf; 1 when any.
  */
 static int
 unsupported_ext(const struct sip_msg *m, char *buf, size_t cap)
@@ -134,6 +134,10 @@ unsupported_ext(const struct sip_msg *m, char *buf, size_t cap)
 			struct slice cur = h->value, tok;
 
 			while (sip_token_next(&cur, &tok) > 0) {
+				/* session timers: the B2BUA is the caller's UAS */
+				if (m->method == SIP_M_INVITE &&
+				    slice_eq_cstr_ci(tok, "timer"))
+					continue;
 				int w = snprintf(buf + n, cap - n, "%s" SLICE_FMT,
 				    any ? ", " : "Unsupported: ", SLICE_ARG(tok));
 

@@ -455,3 +455,51 @@ def test_probes_take_a_silent_target_out_of_rotation(daemon_factory,
         uas.terminate()
         finish(uas)
         silent.close()
+
+
+def test_session_timer_ends_a_call_never_refreshed(daemon_factory, tmp_path):
+    """RFC 4028: the phone asks for a session timer; sipwall, as its UAS,
+    answers refresher=uac; no refresh comes, so after the interval both
+    legs are hung up (call.ended reason session_timer)."""
+    e = Edge(daemon_factory, tmp_path, calls={"min_se": "2s"})
+    uas = e.uas("uas_answer.xml")
+    inf = tmp_path / "se.csv"
+    inf.write_text("SEQUENTIAL\n1001;%s;2000;2\n" % PW)
+    r = swtest.sipp("call_timer_uac.xml", e.d, extra=["-inf", str(inf),
+                                                      "-trace_msg"],
+                    cwd=tmp_path, timeout=30)
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    assert finish(uas).returncode == 0
+    ok = next(m for m in received(messages(tmp_path, "call_timer_uac"))
+              if m.startswith("SIP/2.0 200") and "INVITE" in m)
+    assert re.search(r"^Session-Expires: 2;refresher=uac", ok, re.M), ok
+    assert re.search(r"^Require: timer", ok, re.M), ok
+    ev = e.d.wait_event("call.ended",
+                        lambda ev: ev["reason"] == "session_timer")
+    assert ev["by"] == "sbc"
+    # the core never saw the phone's timer negotiation
+    inv = next(m for m in received(messages(tmp_path, "uas_answer"))
+               if m.startswith("INVITE "))
+    assert "Session-Expires" not in inv and "timer" not in inv
+
+
+def test_session_interval_too_small(daemon_factory, tmp_path):
+    """A session timer below calls.min_se (90 s by default) is refused
+    with 422 and our Min-SE, after authentication; the core sees
+    nothing."""
+    from sipauth import Credentials
+    e = Edge(daemon_factory, tmp_path)
+    extra = "Supported: timer\r\nSession-Expires: 30\r\n"
+    with SipUA(e.d) as ua:
+        ruri = "sip:2000@%s" % ua.target
+        first = ua.transact(ua.build("INVITE", "1001", ruri=ruri,
+                                     to_user="2000", extra=extra))
+        assert first is not None and first.status == 407, first
+        cred = Credentials("1001", PW, first.challenge("MD5"), "INVITE",
+                           ruri, alg="MD5")
+        final = ua.transact(ua.build("INVITE", "1001", ruri=ruri,
+                                     to_user="2000", extra=extra,
+                                     proxy_auth=cred, cseq=2))
+    assert final is not None and final.status == 422, final
+    assert final.hdr("Min-SE") == "90", final
+    assert e.d.events("call.attempt") == []

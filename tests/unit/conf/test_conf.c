@@ -1390,6 +1390,7 @@ test_print(void **state)
 	    "  ring_timeout: 2m\n"
 	    "  keepalive: 1m\n"
 	    "  max_calls: 20000\n"
+	    "  min_se: 90s\n"
 	    "  headers: []\n"
 	    "trunks: []\n");
 	free(p1);
