@@ -503,3 +503,72 @@ def test_session_interval_too_small(daemon_factory, tmp_path):
     assert final is not None and final.status == 422, final
     assert final.hdr("Min-SE") == "90", final
     assert e.d.events("call.attempt") == []
+
+
+def test_glare_second_reinvite_gets_491_and_strangers_get_481(
+        daemon_factory, tmp_path):
+    """In an answered call the phone sends two re-INVITEs back to back:
+    the second, while the first is still with the core, gets 491
+    (RFC 3261 14.1).  A BYE with the wrong From tag, or from another
+    address, gets 481 and the call survives."""
+    from sipauth import Credentials
+    sdp = (b"v=0\r\no=p 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1"
+           b"\r\nt=0 0\r\nm=audio 7000 RTP/AVP 0\r\n")
+    e = Edge(daemon_factory, tmp_path)
+    uas = e.uas("uas_reinvite.xml")
+    with SipUA(e.d) as ua:
+        ruri = "sip:2000@%s" % ua.target
+        cid, tag = "glare-%d@test" % os.getpid(), "ph1"
+        ct = "Content-Type: application/sdp\r\n"
+
+        def inv(cseq, auth=None, to_tag=None, body=sdp, uri=ruri):
+            return ua.build("INVITE", "1001", ruri=uri, to_user="2000",
+                            call_id=cid, cseq=cseq, from_tag=tag,
+                            to_tag=to_tag, proxy_auth=auth, extra=ct,
+                            body=body)
+        first = ua.transact(inv(1))
+        assert first.status == 407
+        cred = Credentials("1001", PW, first.challenge("MD5"), "INVITE",
+                           ruri, alg="MD5")
+        ok = ua.transact(inv(2, auth=cred), timeout=5)
+        assert ok is not None and ok.status == 200, ok
+        peer = ok.to_tag()
+        target = re.search(r"<([^>]+)>", ok.hdr("contact")).group(1)
+
+        def ack(cseq):
+            return ua.build("ACK", "1001", ruri=target, to_user="2000",
+                            call_id=cid, cseq=cseq, from_tag=tag,
+                            to_tag=peer, contact=None)
+        ua.send(ack(2))
+        hold = sdp + b"a=sendonly\r\n"
+        ua.send(inv(3, to_tag=peer, uri=target, body=hold))
+        second = ua.transact(inv(4, to_tag=peer, uri=target, body=hold))
+        assert second is not None and second.status == 491, second
+        # the first re-INVITE completes
+        end = time.time() + 5
+        got = None
+        while time.time() < end and got is None:
+            r = ua.recv(1)
+            if r is not None and r.status == 200 and "3 INVITE" in \
+                    r.hdr("cseq", ""):
+                got = r
+        assert got is not None
+        ua.send(ack(3))
+        # strangers to the dialog
+        bad = ua.transact(ua.build("BYE", "1001", ruri=target,
+                                   to_user="2000", call_id=cid, cseq=5,
+                                   from_tag="not-the-tag", to_tag=peer,
+                                   contact=None))
+        assert bad is not None and bad.status == 481
+        with SipUA(e.d, bind="127.0.0.2") as other:
+            spoof = other.transact(other.build(
+                "BYE", "1001", ruri=target, to_user="2000", call_id=cid,
+                cseq=6, from_tag=tag, to_tag=peer, contact=None))
+        assert spoof is not None and spoof.status == 481
+        assert e.d.events("call.ended") == []
+        bye = ua.transact(ua.build("BYE", "1001", ruri=target,
+                                   to_user="2000", call_id=cid, cseq=7,
+                                   from_tag=tag, to_tag=peer, contact=None))
+        assert bye is not None and bye.status == 200
+    assert finish(uas).returncode == 0
+    e.d.wait_event("call.ended", lambda ev: ev["reason"] == "bye")
