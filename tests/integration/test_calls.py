@@ -116,7 +116,8 @@ class Edge:
         inf.write_text("SEQUENTIAL\n%s;%s;%s\n" % (user, pw, dial))
         return swtest.sipp(scenario, self.d, calls=calls, rate=10,
                            extra=["-inf", str(inf), "-trace_msg"] + list(extra),
-                           cwd=self.tmp, timeout=timeout)
+                           cwd=self.tmp, timeout=timeout,
+                           local_ip=self.d.host)
 
 
 def finish(p, timeout=45):
@@ -571,4 +572,43 @@ def test_glare_second_reinvite_gets_491_and_strangers_get_481(
                                    from_tag=tag, to_tag=peer, contact=None))
         assert bye is not None and bye.status == 200
     assert finish(uas).returncode == 0
+    e.d.wait_event("call.ended", lambda ev: ev["reason"] == "bye")
+
+
+def test_phone_on_ipv6_calls_an_ipv4_core(daemon_factory, tmp_path):
+    """RFC 5118 on the outside, IPv4 inside: each leg speaks its own
+    family; our Contact towards the phone is a bracketed IPv6 literal.
+    (The phone is sipauth.py: SIPp 3.6.1 writes an IPv6 digest uri
+    without brackets, "sip:::1:5060", which is not a URI.)"""
+    from sipauth import Credentials
+    e = Edge(daemon_factory, tmp_path, host="::1")
+    uas = e.uas("uas_answer.xml")
+    sdp = (b"v=0\r\no=p 1 1 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::1\r\n"
+           b"t=0 0\r\nm=audio 7000 RTP/AVP 0\r\n")
+    with SipUA(e.d, bind="::1") as ua:
+        ruri = "sip:2000@%s" % ua.target
+        ct = "Content-Type: application/sdp\r\n"
+        cid = "v6-%d@test" % os.getpid()
+        first = ua.transact(ua.build("INVITE", "1001", ruri=ruri,
+                                     to_user="2000", call_id=cid,
+                                     from_tag="v6", extra=ct, body=sdp))
+        assert first is not None and first.status == 407, first
+        cred = Credentials("1001", PW, first.challenge("MD5"), "INVITE",
+                           ruri, alg="MD5")
+        ok = ua.transact(ua.build("INVITE", "1001", ruri=ruri,
+                                  to_user="2000", call_id=cid, cseq=2,
+                                  from_tag="v6", proxy_auth=cred, extra=ct,
+                                  body=sdp), timeout=5)
+        assert ok is not None and ok.status == 200, ok
+        assert re.match(r"<sip:\[::1\]:%d>" % e.d.port, ok.hdr("contact"))
+        target = ok.hdr("contact")[1:-1]
+        dlg = dict(ruri=target, to_user="2000", call_id=cid, from_tag="v6",
+                   to_tag=ok.to_tag(), contact=None)
+        ua.send(ua.build("ACK", "1001", cseq=2, **dlg))
+        bye = ua.transact(ua.build("BYE", "1001", cseq=3, **dlg))
+        assert bye is not None and bye.status == 200
+    assert finish(uas).returncode == 0
+    inv = next(m for m in received(messages(tmp_path, "uas_answer"))
+               if m.startswith("INVITE "))
+    assert "::1" not in inv.split("\n\n")[0]
     e.d.wait_event("call.ended", lambda ev: ev["reason"] == "bye")
