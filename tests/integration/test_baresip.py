@@ -47,6 +47,10 @@ from test_tls import client_ctx, pki, tls_connect, tls_daemon  # noqa: F401
 
 MODULES = "/usr/lib/baresip/modules"
 
+pytestmark = pytest.mark.skipif(shutil.which("baresip") is None,
+                                reason="baresip is not installed "
+                                "(scripts/deps.sh installs it)")
+
 
 def tone_wav(path, seconds=3, hz=440, rate=8000):
     """8 kHz mono 16-bit: what aufile feeds G.711 without resampling."""
@@ -225,9 +229,6 @@ def check_capture(cap):
 @pytest.mark.parametrize("hangup", ["phone", "pbx"])
 def test_baresip_registers_and_calls_over_tls(daemon_factory, pki,  # noqa: F811
                                               tmp_path, hangup):
-    if shutil.which("baresip") is None:
-        pytest.skip("baresip is not installed (scripts/deps.sh)")
-
     def factory(transports, **kw):      # the phones' listener is TLS
         return tls_daemon(daemon_factory, pki, **kw)
 
