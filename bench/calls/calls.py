@@ -362,17 +362,19 @@ class StepUp(Search):
 
 class Sustain(Search):
     """Phase B: long steps (a.sustain secs: every transaction timer
-    runs out within one, so tables are in their steady state) between
-    phase A's last passing rate and its first failing one.  A long step
-    that fails gives the next guess from the calls/s the server still
-    completed at its end; then bisection to within a.sustain_precision."""
+    runs out within one, so tables are in their steady state), below
+    phase A's first failing rate.  The first at 70% of phase A's last
+    passing rate (short steps overstate a server whose tables fill
+    slowly); a long step that fails gives the next guess from the
+    calls/s the server still completed at its end (within 50..80% of
+    the failed rate); then bisection to within a.sustain_precision."""
 
     def __init__(self, srv, a, short):
         super().__init__(srv, a)
         self.upper = short.bad["rate"] if short.bad else None
         q = a.quantum
-        first = short.good["rate"] if short.good else a.start // 2
-        self.rate = max(q, first // q * q)
+        first = 0.7 * short.good["rate"] if short.good else a.start / 2
+        self.rate = max(q, int(first) // q * q)
 
     def record(self, r):
         a = self.a
@@ -381,9 +383,9 @@ class Sustain(Search):
         hi = self.bad["rate"] if self.bad else self.upper
         if lo is None:
             # Nothing held yet: just under what the server still
-            # completed at the end of the failed step, at most 80% of it.
-            est = steady_ok_rate(r["stf"], r["secs"])
-            rate = min(0.95 * est, 0.8 * hi) if est else 0.5 * hi
+            # completed at the end of the failed step.
+            est = 0.95 * steady_ok_rate(r["stf"], r["secs"])
+            rate = min(max(est, 0.5 * hi), 0.8 * hi)
         elif hi is None:
             rate = lo * a.factor
         else:
@@ -537,14 +539,18 @@ def main():
 
         # CPU per 1,000 calls at one common offered rate: the highest
         # rate of phase A that both servers ran without failures (both
-        # run the same sequence of rates there).
+        # run the same sequence of rates there), and below 90% of a
+        # core if there is one (a saturated server's figure includes
+        # its retransmissions).
         common = 0
         if len(short) > 1:
             ok = [{r["rate"]: r for r in x.steps if r["pass"]}
                   for x in short]
             both = set(ok[0]).intersection(*ok[1:])
+            calm = [c for c in both
+                    if all(o[c]["server_busy"] < 0.9 for o in ok)]
             if both:
-                common = max(both)
+                common = max(calm or both)
                 for o in ok:
                     keep_lower_cpu(out, o[common])
 

@@ -124,6 +124,8 @@ cmd_check(int argc, char **argv)
 	if (r == 0 && ((r = conf_tls_load(conf, strcmp(path, "-") == 0 ?
 	    "<stdin>" : path, NULL, &diag)) < 0 ||
 	    (r = conf_tls_load_trunks(conf, strcmp(path, "-") == 0 ?
+	    "<stdin>" : path, NULL, &diag)) < 0 ||
+	    (r = conf_tls_load_targets(conf, strcmp(path, "-") == 0 ?
 	    "<stdin>" : path, NULL, &diag)) < 0))
 		conf_free(conf);
 	if (r < 0) {

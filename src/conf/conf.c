@@ -1403,12 +1403,10 @@ check_core(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 
 		if (t->addr.sa.sa_family == 0)
 			continue;
-		if (t->transport != CONF_TRANSPORT_UDP) {
+		if (t->transport != CONF_TRANSPORT_TLS && (t->tls_ca[0] != '\0' ||
+		    t->tls_name[0] != '\0'))
 			err_at(c, t->at.line, t->at.col, "core.targets[%zu]: "
-			    "only udp targets are supported yet (calls to the "
-			    "core do not open tcp or tls connections)", i);
-			continue;
-		}
+			    "tls_ca and tls_name are for transport: tls", i);
 		for (l = 0; l < conf->nlisten; l++)
 			if (conf->listen[l].zone == k->zone &&
 			    conf->listen[l].transport == t->transport &&

@@ -296,6 +296,9 @@ struct conf_target {
 	enum conf_transport transport;
 	union sw_addr	addr;			/* port included */
 	uint16_t	port;
+	char		tls_ca[CONF_PATH_MAX + 1];	/* "" = system store */
+	char		tls_name[CONF_REALM_MAX + 1];	/* "" = the address */
+	struct conf_mark tls_ca_at;
 	struct conf_mark at;
 };
 

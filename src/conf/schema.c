@@ -508,6 +508,12 @@ static const struct conf_key target_keys[] = {
 	  .off = offsetof(struct conf_target, addr),
 	  .size = FSIZE(struct conf_target, addr) },
 	K_UINT(struct conf_target, port, 1, 65535, "5060"),
+	{ .name = "tls_ca", .type = CONF_T_STR, .flags = CONF_K_MARK,
+	  .off = offsetof(struct conf_target, tls_ca),
+	  .size = FSIZE(struct conf_target, tls_ca), .min = 0,
+	  .max = FSIZE(struct conf_target, tls_ca) - 1, .def = "",
+	  .mark_off = offsetof(struct conf_target, tls_ca_at) },
+	K_STR("tls_name", struct conf_target, tls_name, 0, NULL, ""),
 	K_END
 };
 

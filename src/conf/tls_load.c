@@ -166,3 +166,51 @@ conf_tls_load_trunks(const struct sw_conf *conf, const char *name,
 		memcpy(ret_ctx, ctx, sizeof(ctx));
 	return bad ? -EINVAL : 0;
 }
+
+/* The client context of TLS core target i (verified against tls_ca). */
+static int
+load_target(const struct sw_conf *conf, const char *name, size_t i,
+    struct tls_ctx **ret, struct conf_diag *diag)
+{
+	const struct conf_target *t = &conf->core.targets[i];
+	const struct conf_mark *m = t->tls_ca_at.line != 0 ? &t->tls_ca_at :
+	    &t->at;
+	char ca[PATH_MAX];
+	struct tls_opts o;
+	struct tls_err e;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	memset(&e, 0, sizeof(e));
+	if (conf_path_resolve(conf, t->tls_ca, ca, sizeof(ca)) < 0) {
+		conf_diag_add(diag, name, m->line, m->col, "core.targets[%zu]."
+		    "tls_ca: the path is too long once joined to the config's "
+		    "directory '%s'", i, conf->dir);
+		return -ENAMETOOLONG;
+	}
+	o.ca = t->tls_ca[0] != '\0' ? ca : NULL;
+	o.min_version = TLS_V1_2;
+	if ((r = tls_ctx_new(&o, 0, ret, &e)) < 0)
+		conf_diag_add(diag, name, m->line, m->col, "core.targets[%zu]."
+		    "tls_ca: %s", i, e.msg);
+	return r;
+}
+
+int
+conf_tls_load_targets(const struct sw_conf *conf, const char *name,
+    struct tls_ctx *ret_ctx[CONF_MAX_TARGETS], struct conf_diag *diag)
+{
+	struct tls_ctx *ctx[CONF_MAX_TARGETS] = { NULL };
+	int bad = 0;
+
+	for (size_t i = 0; i < conf->core.ntargets; i++)
+		if (conf->core.targets[i].transport == CONF_TRANSPORT_TLS &&
+		    load_target(conf, name, i, &ctx[i], diag) < 0)
+			bad = 1;
+	if (bad || ret_ctx == NULL) {
+		for (size_t i = 0; i < CONF_MAX_TARGETS; i++)
+			tls_ctx_free(ctx[i]);
+	} else
+		memcpy(ret_ctx, ctx, sizeof(ctx));
+	return bad ? -EINVAL : 0;
+}

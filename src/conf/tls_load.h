@@ -38,4 +38,8 @@ void	conf_tls_free(struct tls_ctx *ctx[CONF_MAX_LISTEN]);
 int	conf_tls_load_trunks(const struct sw_conf *conf, const char *name,
 	    struct tls_ctx *ret_ctx[CONF_MAX_TRUNKS], struct conf_diag *diag);
 
+/* The same for core targets with transport: tls. */
+int	conf_tls_load_targets(const struct sw_conf *conf, const char *name,
+	    struct tls_ctx *ret_ctx[CONF_MAX_TARGETS], struct conf_diag *diag);
+
 #endif

@@ -150,18 +150,8 @@ fork_core(struct call *c, struct leg *l, const struct sip_msg *m,
 
 	l->target_idx = (uint8_t)idx;
 	l->trusted = 1;
-	l->dest.addr = tg->addr;
-	l->dest.transport = tg->transport == CONF_TRANSPORT_TCP ? SIP_TP_TCP :
-	    tg->transport == CONF_TRANSPORT_TLS ? SIP_TP_TLS : SIP_TP_UDP;
-	l->dest.conn_id = 0;
-	for (size_t i = 0; i < conf->nlisten; i++)
-		if (conf->listen[i].zone == conf->core.zone &&
-		    conf->listen[i].transport == tg->transport &&
-		    sw_addr_family(&conf->listen[i].addr) ==
-		    sw_addr_family(&tg->addr)) {
-			l->dest.lsn = (uint8_t)i;
-			break;
-		}
+	if ((r = core_dest(c->svc->w, idx, &l->dest)) < 0)
+		return r;
 	sw_addr_str(&tg->addr, a, sizeof(a));
 	snprintf(buf, sizeof(buf), "sip:%s@%s", ruser, a);
 	if ((r = leg_set(&l->target, slice_cstr(buf))) < 0)

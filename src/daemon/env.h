@@ -88,6 +88,7 @@ struct sw_env {
 	struct connlimit	*cl;
 	struct tls_ctx		*tls[CONF_MAX_LISTEN];	/* TLS listeners' */
 	struct tls_ctx		*trunk_tls[CONF_MAX_TRUNKS];	/* clients */
+	struct tls_ctx		*core_tls[CONF_MAX_TARGETS];	/* clients */
 	char			 lsn_name[CONF_MAX_LISTEN][SW_LSN_NAME_MAX];
 	unsigned		 nworkers;
 	struct worker		**workers;

@@ -14,6 +14,7 @@
 #include "core/wbuf.h"
 #include "daemon/call_int.h"
 #include "daemon/probe.h"
+#include "daemon/trunk.h"
 #include "daemon/worker.h"
 
 struct target_probe {
@@ -61,27 +62,20 @@ send_probe(struct target_probe *p)
 	struct sip_dest d;
 	struct wbuf b;
 
-	memset(&d, 0, sizeof(d));
-	d.addr = tg->addr;
-	d.transport = SIP_TP_UDP;
-	for (size_t i = 0; i < conf->nlisten; i++)
-		if (conf->listen[i].zone == conf->core.zone &&
-		    conf->listen[i].transport == CONF_TRANSPORT_UDP &&
-		    sw_addr_family(&conf->listen[i].addr) ==
-		    sw_addr_family(&tg->addr)) {
-			d.lsn = (uint8_t)i;
-			break;
-		}
+	if (core_dest(w, p->ti, &d) < 0)
+		return;
 	sw_addr_str(&tg->addr, a, sizeof(a));
 	sw_addr_str(&conf->listen[d.lsn].addr, me, sizeof(me));
 	ident_branch(&w->calls->ids, branch);
 	ident_tag(&w->calls->ids, tag);
 	ident_callid(&w->calls->ids, cid);
 	wbuf_init(&b, w->calls->scratch, sizeof(w->calls->scratch));
-	wbuf_fmt(&b, "OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=%s;"
+	wbuf_fmt(&b, "OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=%s;"
 	    "rport\r\nMax-Forwards: 70\r\nFrom: <sip:%s>;tag=%s\r\n"
 	    "To: <sip:%s>\r\nCall-ID: %s\r\nCSeq: 1 OPTIONS\r\n"
-	    "Content-Length: 0\r\n\r\n", a, me, branch, me, tag, a, cid);
+	    "Content-Length: 0\r\n\r\n", a, d.transport == SIP_TP_TLS ?
+	    "TLS" : d.transport == SIP_TP_TCP ? "TCP" : "UDP", me, branch, me,
+	    tag, a, cid);
 	if (b.overflow || txn_client_new(w->txl, &d, w->calls->scratch, b.n,
 	    p, &p->txn) < 0)
 		p->txn = NULL;

@@ -168,7 +168,8 @@ main(int argc, char **argv)
 	/* certificates and keys: read once, shared by every worker */
 	if (conf_tls_load(env.conf, conf_path, env.tls, &diag) < 0 ||
 	    conf_tls_load_trunks(env.conf, conf_path, env.trunk_tls,
-	    &diag) < 0) {
+	    &diag) < 0 || conf_tls_load_targets(env.conf, conf_path,
+	    env.core_tls, &diag) < 0) {
 		conf_tls_free(env.tls);
 		conf_diag_print(stderr, &diag);
 		conf_free(env.conf);
@@ -273,6 +274,8 @@ main(int argc, char **argv)
 	conf_tls_free(env.tls);
 	for (size_t i = 0; i < CONF_MAX_TRUNKS; i++)
 		tls_ctx_free(env.trunk_tls[i]);
+	for (size_t i = 0; i < CONF_MAX_TARGETS; i++)
+		tls_ctx_free(env.core_tls[i]);
 	conf_free(env.conf);
 	return 0;
 }

@@ -1,9 +1,10 @@
 /*
- * Where a trunk's requests go from this worker: its address over UDP,
- * or this worker's own outbound TCP/TLS connection to it, opened on
- * first use and opened again when the provider closed it (RFC 5923
- * style reuse: one connection per worker and trunk, every call and
- * REGISTER on it).
+ * Where requests to a trunk or a core target go from this worker: the
+ * peer's address over UDP, or this worker's own outbound TCP/TLS
+ * connection to it, opened on first use and opened again when the peer
+ * closed it (one connection per worker and peer; every call, REGISTER
+ * and probe shares it).  TLS peers are verified against their tls_ca
+ * and tls_name.
  */
 #ifndef SW_DAEMON_TRUNK_H
 #define SW_DAEMON_TRUNK_H
@@ -16,5 +17,7 @@ struct worker;
 
 /* Fill d for trunk ti; 0, or <0 when no connection could be started. */
 int	trunk_dest(struct worker *w, size_t ti, struct sip_dest *d);
+/* The same for core target i. */
+int	core_dest(struct worker *w, size_t i, struct sip_dest *d);
 
 #endif

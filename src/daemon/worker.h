@@ -66,6 +66,7 @@ struct worker {
 	struct trunkreg		*treg;		/* trunkreg.c, worker 0 */
 	struct probes		*probes;	/* probe.c, worker 0 */
 	uint32_t		 trunk_conn[CONF_MAX_TRUNKS];	/* trunk.c */
+	uint32_t		 core_conn[CONF_MAX_TARGETS];	/* trunk.c */
 	struct reg_request	 rq;
 	struct reg_result	 rs;
 };

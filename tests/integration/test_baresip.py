@@ -227,8 +227,8 @@ def check_capture(cap):
 
 
 @pytest.mark.parametrize("hangup", ["phone", "pbx"])
-def test_baresip_registers_and_calls_over_tls(daemon_factory, pki,  # noqa: F811
-                                              tmp_path, hangup):
+def test_baresip_registers_and_calls_over_tls(
+        daemon_factory, pki, tmp_path, hangup):  # noqa: F811
     def factory(transports, **kw):      # the phones' listener is TLS
         return tls_daemon(daemon_factory, pki, **kw)
 

@@ -56,7 +56,7 @@ class Edge:
     def __init__(self, factory, tmp, first_targets=(), calls=None,
                  t1="500ms", accounts=(("1001", PW),), workers=2,
                  transports=("udp",), probe="0s", host="127.0.0.1",
-                 conf_extra=None):
+                 conf_extra=None, more_listen=()):
         """host: the internet listener's address; conf_extra: a dict
         deep-merged into the config last."""
         self.tmp = tmp
@@ -82,7 +82,7 @@ class Edge:
                          extra_listen=[{"transport": "udp",
                                         "address": "127.0.0.1",
                                         "port": self.core_port,
-                                        "zone": "core"}])
+                                        "zone": "core"}] + list(more_listen))
 
     def uas(self, scenario, port=None, calls=1, ip=CORE, extra=(),
             prefix=()):

@@ -213,12 +213,13 @@ class TlsProvider(threading.Thread):
     with its certificate, answers INVITE with 200 and BYE with 200, and
     records every message it got (and whether a handshake failed)."""
 
-    def __init__(self, pki, port):
+    def __init__(self, pki, port, host=TRUNK):
         super().__init__(daemon=True)
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(os.path.join(pki, "provider.pem"),
                                  os.path.join(pki, "provider.key"))
-        self.sock = socket.create_server((TRUNK, port))
+        self.sock = socket.create_server((host, port))
+        self.host = host
         self.sock.settimeout(15)
         self.got = []
         self.error = None
@@ -264,7 +265,8 @@ class TlsProvider(threading.Thread):
                     if msg.startswith("INVITE "):
                         self.reply(conn, msg, "200 OK", "Contact: <sip:prov@"
                                    "%s:%d;transport=tls>\r\n"
-                                   % (TRUNK, self.sock.getsockname()[1]))
+                                   % (self.host,
+                                      self.sock.getsockname()[1]))
                     elif msg.startswith("BYE "):
                         self.reply(conn, msg, "200 OK")
                         return
@@ -345,3 +347,29 @@ def test_provider_with_the_wrong_certificate_gets_nothing(daemon_factory,
     assert prov.got == []
     ev = d.wait_event("tls.cert_rejected", timeout=5)
     assert ev["src"] == TRUNK
+
+
+def test_core_target_over_tls(daemon_factory, tmp_path, trunk_pki):
+    """The PBX reached over TLS (verified by name against the test CA):
+    a phone's call goes out on sipwall's own TLS connection from the
+    core zone's TLS listener, and the phone's BYE follows on it."""
+    from test_calls import Edge, PW
+    port = swtest.free_port(CORE)
+    pbx = TlsProvider(trunk_pki, port, host=CORE)
+    pbx.start()
+    e = Edge(daemon_factory, tmp_path, first_targets=[
+        {"transport": "tls", "address": CORE, "port": port,
+         "tls_ca": os.path.join(trunk_pki, "ca.pem"),
+         "tls_name": "carrier.example"}],
+        more_listen=[{"transport": "tls", "address": "127.0.0.1",
+                      "port": swtest.free_port(), "zone": "core",
+                      "tls": {"cert": os.path.join(trunk_pki, "edge.pem"),
+                              "key": os.path.join(trunk_pki, "edge.key")}}])
+    r = e.phone("call_auth_uac.xml")
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    pbx.join(timeout=10)
+    assert pbx.error is None, pbx.error
+    assert [m.split(" ", 1)[0] for m in pbx.got] == ["INVITE", "ACK", "BYE"]
+    assert re.search(r"^Via: SIP/2.0/TLS ", pbx.got[0], re.M), pbx.got[0]
+    assert "P-Asserted-Identity: <sip:1001@sipwall>" in pbx.got[0]
+    e.d.wait_event("call.ended", lambda ev: ev["reason"] == "bye")
