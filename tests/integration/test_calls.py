@@ -612,3 +612,16 @@ def test_phone_on_ipv6_calls_an_ipv4_core(daemon_factory, tmp_path):
                if m.startswith("INVITE "))
     assert "::1" not in inv.split("\n\n")[0]
     e.d.wait_event("call.ended", lambda ev: ev["reason"] == "bye")
+
+
+def test_ring_timeout_cancels_and_answers_480(daemon_factory, tmp_path):
+    e = Edge(daemon_factory, tmp_path, calls={"ring_timeout": "5s"})
+    uas = e.uas("uas_ring_cancel.xml")
+    started = time.time()
+    r = e.phone("call_ringout_uac.xml", timeout=30)
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    assert 4.5 < time.time() - started < 12
+    assert finish(uas).returncode == 0      # it got our CANCEL
+    ev = e.d.wait_event("call.failed",
+                        lambda ev: ev["reason"] == "ring_timeout")
+    assert ev["status"] == 480
