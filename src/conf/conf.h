@@ -229,6 +229,7 @@ struct conf_sip {
 	struct conf_sip_limits	limits;
 	struct conf_sip_timers	timers;
 	struct conf_sip_tcp	tcp;
+	uint32_t		max_transactions;	/* per worker */
 };
 
 struct conf_events {

@@ -413,6 +413,7 @@ static const struct conf_key sip_keys[] = {
 	K_MAP("limits", struct conf_sip, limits, sip_limits_keys),
 	K_MAP("timers", struct conf_sip, timers, sip_timers_keys),
 	K_MAP("tcp", struct conf_sip, tcp, sip_tcp_keys),
+	K_UINT(struct conf_sip, max_transactions, 1024, 4194304, "65536"),
 	K_END
 };
 

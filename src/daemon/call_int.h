@@ -54,6 +54,7 @@ struct leg {
 	uint32_t	 lcseq;			/* last CSeq we used */
 	uint32_t	 rcseq;			/* last CSeq they used */
 	uint32_t	 inv_cseq;		/* B: the INVITE's */
+	uint32_t	 rseq;			/* B: last reliable 1xx PRACKed */
 	struct sip_dest	 dest;			/* where its requests go */
 	struct txn	*inv;			/* B: client INVITE */
 	uint8_t		*ack;			/* B: our ACK of its 2xx */

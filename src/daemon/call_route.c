@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/err.h"
 #include "core/log.h"
 #include "auth/digest_client.h"
 #include "core/wbuf.h"
@@ -46,7 +47,8 @@ slice_user(struct slice u, char *out, size_t cap)
 
 /* Answer the caller's INVITE (leg A) with a final status of our own. */
 static void
-reply_a(struct call *c, unsigned status, const char *reason)
+reply_a_full(struct call *c, unsigned status, const char *reason,
+    const char *extra)
 {
 	struct call_svc *s = c->svc;
 	struct sip_msg im;
@@ -64,10 +66,22 @@ reply_a(struct call *c, unsigned status, const char *reason)
 		return;
 	n = out_response(s, &c->a, &im, status,
 	    reason != NULL ? slice_cstr(reason) : slice_cstr(""), NULL, 0, 0,
-	    NULL, s->scratch, sizeof(s->scratch));
+	    extra, s->scratch, sizeof(s->scratch));
 	if (n > 0)
 		txn_server_reply(s->w->txl, c->inv.srv, status, s->scratch,
 		    (size_t)n);
+}
+
+static void
+reply_a(struct call *c, unsigned status, const char *reason)
+{
+	reply_a_full(c, status, reason, NULL);
+}
+
+static void
+reply_a_extra(struct call *c, unsigned status, const char *extra)
+{
+	reply_a_full(c, status, NULL, extra);
 }
 
 /* Relay a fork's response to the caller through the INVITE's txn. */
@@ -119,10 +133,17 @@ fork_start(struct call *c, struct leg *l, const struct sip_msg *m,
 	ssize_t n;
 	int r;
 
+	char ext[1200];
+
 	ident_branch(&s->ids, l->branch);
 	l->inv_cseq = ++l->lcseq;
+	l->rseq = 0;
+	/* 100rel is ours to answer on this leg (we PRACK), never the
+	 * caller's: its provisionals stay unreliable */
+	snprintf(ext, sizeof(ext), "Supported: 100rel\r\n%s",
+	    extra != NULL ? extra : "");
 	n = out_request(s, l, "INVITE", l->inv_cseq, l->branch, m,
-	    c->a.trusted, 1, extra, s->scratch, sizeof(s->scratch));
+	    c->a.trusted, 1, ext, s->scratch, sizeof(s->scratch));
 	if (n < 0)
 		return (int)n;
 	if ((u = ctu_new(c, CTU_FORK, l)) == NULL)
@@ -258,6 +279,20 @@ route_event(struct worker *w, const struct sip_msg *m,
 	worker_event(w, &ev, src);
 }
 
+/* The first fork could not start: a full transaction table is
+ * overload (503 + Retry-After, PROT6), anything else a failure. */
+static void
+overloaded_or_failed(struct call *c, int err)
+{
+	if (err == -SBC_EFULL) {
+		reply_a_extra(c, 503, "Retry-After: 5\r\n");
+		call_end(c, "overload", "sbc", 503);
+		return;
+	}
+	reply_a(c, 500, "Routing Failed");
+	call_end(c, "internal", "sbc", 500);
+}
+
 /* Endpoint or trunk -> core. */
 static void
 to_core(struct call *c, const struct sip_msg *m)
@@ -266,11 +301,12 @@ to_core(struct call *c, const struct sip_msg *m)
 	struct leg *l = &c->b[0];
 
 	c->nforks = 1;
-	if (leg_b_init(c, l, c->from_user, display_of(m),
-	    conf->auth.realm) < 0 || fork_core(c, l, m,
-	    probe_first_up(c->svc->w->env, 0), c->to_user) < 0) {
-		reply_a(c, 500, "Routing Failed");
-		call_end(c, "internal", "sbc", 500);
+	int r;
+
+	if ((r = leg_b_init(c, l, c->from_user, display_of(m),
+	    conf->auth.realm)) < 0 || (r = fork_core(c, l, m,
+	    probe_first_up(c->svc->w->env, 0), c->to_user)) < 0) {
+		overloaded_or_failed(c, r);
 		return;
 	}
 	if (conf->core.ntargets > 1)
@@ -310,6 +346,7 @@ to_trunk(struct call *c, const struct sip_msg *m, size_t ti)
 	const struct conf_trunk *tk = &conf->trunks[ti];
 	struct leg *l = &c->b[0];
 	char a[SW_ADDR_STRLEN], host[SW_ADDR_STRLEN], buf[CALL_STR_MAX];
+	int r;
 
 	c->nforks = 1;
 	l->trusted = 1;
@@ -326,13 +363,15 @@ to_trunk(struct call *c, const struct sip_msg *m, size_t ti)
 	if (leg_set(&l->target, slice_cstr(buf)) < 0)
 		goto fail;
 	snprintf(buf, sizeof(buf), "<%s>", l->target);
-	if (leg_set(&l->ruri, slice_cstr(buf)) < 0 || fork_start(c, l, m,
-	    NULL) < 0)
+	if (leg_set(&l->ruri, slice_cstr(buf)) < 0)
 		goto fail;
+	if ((r = fork_start(c, l, m, NULL)) < 0) {
+		overloaded_or_failed(c, r);
+		return;
+	}
 	return;
 fail:
-	reply_a(c, 500, "Routing Failed");
-	call_end(c, "internal", "sbc", 500);
+	overloaded_or_failed(c, -EIO);
 }
 
 /* Core -> the registered contacts of the user. */
@@ -751,6 +790,36 @@ fork_dialog(struct call *c, struct leg *l, const struct sip_msg *resp)
 	}
 }
 
+/*
+ * RFC 3262 on a fork: a provisional with Require: 100rel and RSeq is
+ * PRACKed by us in its early dialog (RAck: RSeq CSeq INVITE).  1 when
+ * it repeats one already PRACKed (so it is not relayed twice).
+ */
+static int
+reliable_1xx(struct call *c, struct leg *l, const struct sip_msg *resp)
+{
+	const struct sip_hdr *h = sip_msg_hdr(resp, SIP_H_RSEQ);
+	char rack[64];
+	uint32_t rseq = 0;
+	size_t i;
+
+	if (h == NULL || !names_option(resp, SIP_H_REQUIRE, "100rel"))
+		return 0;
+	for (i = 0; i < h->value.len && h->value.p[i] >= '0' &&
+	    h->value.p[i] <= '9' && rseq < 429496729u; i++)
+		rseq = rseq * 10 + (uint32_t)(h->value.p[i] - '0');
+	if (i == 0 || rseq == 0)
+		return 0;
+	if (l->rseq != 0 && rseq <= l->rseq)
+		return 1;
+	l->rseq = rseq;
+	fork_dialog(c, l, resp);
+	snprintf(rack, sizeof(rack), "RAck: %u %u INVITE\r\n", rseq,
+	    l->inv_cseq);
+	out_own(c->svc, l, "PRACK", rack, 0);
+	return 0;
+}
+
 void
 fork_response(struct call *c, struct ctu *u, struct txn *t,
     const struct sip_msg *resp)
@@ -770,6 +839,8 @@ fork_response(struct call *c, struct ctu *u, struct txn *t,
 		return;
 	}
 	if (st < 200) {
+		if (st > 100 && l->inv == t && reliable_1xx(c, l, resp))
+			return;		/* a retransmission: PRACKed already */
 		if (st > 100 && c->state == CALL_ROUTING && l->inv == t &&
 		    l->state == LEG_EARLY)
 			relay_a(c, l, resp, 0);

@@ -71,7 +71,7 @@ env_limits(struct sw_env *env)
 	env->timers.t1 = s->timers.t1_ms;
 	env->timers.t2 = s->timers.t2_ms;
 	env->timers.t4 = s->timers.t4_ms;
-	env->max_txns = 65536;
+	env->max_txns = s->max_transactions;
 }
 
 static int

@@ -625,3 +625,23 @@ def test_ring_timeout_cancels_and_answers_480(daemon_factory, tmp_path):
     ev = e.d.wait_event("call.failed",
                         lambda ev: ev["reason"] == "ring_timeout")
     assert ev["status"] == 480
+
+
+def test_reliable_provisional_is_pracked_by_sipwall(daemon_factory, tmp_path):
+    """RFC 3262 across the B2BUA: sipwall offers 100rel to the core and
+    PRACKs its reliable 180 itself; the phone gets an ordinary 180
+    (no Require, no RSeq) and the call completes."""
+    e = Edge(daemon_factory, tmp_path)
+    uas = e.uas("uas_answer_100rel.xml")
+    r = e.phone("call_auth_uac.xml")
+    assert r.returncode == 0, sipp_report(r, tmp_path)
+    u = finish(uas)
+    assert u.returncode == 0, sipp_report(u, tmp_path)
+    ringing = [m for m in received(messages(tmp_path, "call_auth_uac"))
+               if m.startswith("SIP/2.0 180")]
+    assert ringing, "the phone heard no ringing"
+    for m in ringing:
+        assert "RSeq" not in m and "100rel" not in m, m
+    pracks = [m for m in received(messages(tmp_path, "uas_answer_100rel"))
+              if m.startswith("PRACK ")]
+    assert len(pracks) == 1

@@ -1337,6 +1337,7 @@ test_print(void **state)
 	    "    message_timeout: 10s\n"
 	    "    max_connections: 4096\n"
 	    "    max_connections_per_source: 32\n"
+	    "  max_transactions: 65536\n"
 	    "events:\n"
 	    "  file: events.jsonl\n"
 	    "  stdout: false\n"
