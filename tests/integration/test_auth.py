@@ -74,6 +74,9 @@ def test_invite_and_options_with_credentials(daemon_factory):
         assert first.status == 407 and r.status == 404, r.raw
         first, r = ua.request_auth("INVITE", "1001", "wrong-password")
         assert r.status == 407
+    # the event log is written by its own thread: wait for the last one
+    d.wait_event("auth.failed")
+    d.wait_event("auth.ok", lambda e: e["method"] == "INVITE")
     oks = [(e["method"], e["algorithm"]) for e in d.events("auth.ok")]
     assert oks == [("OPTIONS", "SHA-256"), ("INVITE", "MD5")], oks
 

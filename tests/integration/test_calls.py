@@ -181,8 +181,8 @@ def test_unauthenticated_invite_never_reaches_the_core(daemon_factory,
     assert r.returncode != 0
     finish(uas)
     assert received(messages(tmp_path, "uas_answer")) == []
+    e.d.wait_event("auth.failed")
     assert e.d.events("call.attempt") == []
-    assert e.d.events("auth.failed")
 
 
 def test_callee_hangs_up(daemon_factory, tmp_path):
