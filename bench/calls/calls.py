@@ -116,6 +116,10 @@ core:
       transport: udp
 calls:
   max_duration: 1h
+sip:
+  # sized for the offered rate, as docs/config.md says an operator
+  # should: a call holds ~5 transactions for ~106 s (RFC 3261 timers)
+  max_transactions: 524288
 auth:
   realm: {realm}
   # SIPp 3.6.1 answers only MD5 challenges; Kamailio offers only MD5 too.
