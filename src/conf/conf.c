@@ -1355,6 +1355,30 @@ seq_entry_bad(const struct ctx *c, const char *name, size_t i)
 }
 
 /*
+ * A zone whose peers are known by certificate, not address: it has
+ * listeners, and every one is TLS demanding a client certificate that
+ * names one of its peer_names.
+ */
+static int
+zone_by_certificate(const struct sw_conf *conf, size_t z)
+{
+	size_t n = 0;
+
+	for (size_t l = 0; l < conf->nlisten; l++) {
+		const struct conf_listen *x = &conf->listen[l];
+
+		if (x->zone_name[0] == '\0' ||
+		    strcmp(x->zone_name, conf->zones[z].name) != 0)
+			continue;
+		if (x->transport != CONF_TRANSPORT_TLS ||
+		    !x->tls.verify_client || x->tls.npeer_names == 0)
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
+/*
  * core: the zone the PBX lives in must exist and be trusted with an
  * allow list (checked with the zones), every target needs a listener
  * of that zone to be sent from, and targets without a zone (or a zone
@@ -1456,6 +1480,11 @@ check_listen_tls(struct ctx *c, const struct sw_conf *conf)
 			err_at(c, l->tls_at.line, l->tls_at.col,
 			    "listen[%zu].tls: verify_client: true needs 'ca', "
 			    "the CA bundle that signs client certificates", i);
+		if (l->tls.npeer_names > 0 && !l->tls.verify_client)
+			err_at(c, l->tls_at.line, l->tls_at.col,
+			    "listen[%zu].tls: peer_names needs verify_client: "
+			    "true (the names are checked in the client's "
+			    "certificate)", i);
 		for (size_t j = 0; j < conf->nlisten; j++) {
 			const struct conf_listen *o = &conf->listen[j];
 
@@ -1632,11 +1661,13 @@ check_cross(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 			    "through unauthenticated; set auth: required, or "
 			    "make it a trusted zone with an allow list", i,
 			    z->name);
-		if (z->trust == CONF_TRUST_TRUSTED && z->nallow == 0)
+		if (z->trust == CONF_TRUST_TRUSTED && z->nallow == 0 &&
+		    !zone_by_certificate(conf, i))
 			err_at(c, z->at.line, z->at.col, "zones[%zu]: the trusted "
 			    "zone '%s' has no allow list; a trusted zone must "
-			    "name the addresses it trusts (e.g. the PBX)", i,
-			    z->name);
+			    "name the addresses it trusts (e.g. the PBX), or "
+			    "listen only with TLS client certificates that carry "
+			    "its tls.peer_names", i, z->name);
 		for (size_t a1 = 0; a1 < z->nmethods; a1++)
 			for (size_t a2 = 0; a2 < a1; a2++)
 				if (z->methods[a1] == z->methods[a2]) {

@@ -45,6 +45,7 @@
 #define CONF_MAX_HEADERS	32		/* extra headers allowed across */
 #define CONF_HEADER_NAME_MAX	47
 #define CONF_MAX_TRUNKS		16
+#define CONF_MAX_PEER_NAMES	8		/* listen[].tls.peer_names */
 #define CONF_MAX_PREFIXES	32		/* per trunk */
 #define CONF_MAX_DIDS		64		/* per trunk */
 #define CONF_NUMBER_MAX		31		/* a dialled number or prefix */
@@ -172,6 +173,8 @@ struct conf_tls {
 	enum conf_tls_version min_version;
 	char		ciphers[CONF_CIPHERS_MAX + 1];	/* TLS 1.2 list */
 	uint32_t	handshake_timeout_ms;
+	size_t		npeer_names;			/* client cert must name one */
+	char		peer_names[CONF_MAX_PEER_NAMES][CONF_REALM_MAX + 1];
 	struct conf_mark cert_at, key_at, ca_at, ciphers_at;
 };
 

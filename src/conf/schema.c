@@ -227,6 +227,12 @@ static const struct conf_key node_keys[] = {
 	  .max = FSIZE(struct conf_tls, f) - 1, .def = (d), \
 	  .mark_off = offsetof(struct conf_tls, f##_at) }
 
+static const struct conf_key peer_name_elem = {
+	.name = "name", .type = CONF_T_STR, .off = 0,
+	.size = CONF_REALM_MAX + 1, .min = 1, .max = CONF_REALM_MAX,
+	.check = check_realm,
+};
+
 static const struct conf_key tls_keys[] = {
 	K_PATH("cert", cert, 1, CONF_K_REQUIRED, NULL),
 	K_PATH("key", key, 1, CONF_K_REQUIRED, NULL),
@@ -242,6 +248,12 @@ static const struct conf_key tls_keys[] = {
 	  .mark_off = offsetof(struct conf_tls, ciphers_at) },
 	K_DUR("handshake_timeout", struct conf_tls, handshake_timeout_ms,
 	    MS(100), MIN(1), "5s"),
+	{ .name = "peer_names", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_tls, peer_names),
+	  .size = FSIZE(struct conf_tls, peer_names), .min = 0,
+	  .max = CONF_MAX_PEER_NAMES, .sub = &peer_name_elem,
+	  .elem_size = CONF_REALM_MAX + 1,
+	  .count_off = offsetof(struct conf_tls, npeer_names) },
 	K_END
 };
 

@@ -45,6 +45,7 @@ load_one(const struct sw_conf *conf, const char *name, size_t i,
     struct tls_ctx **ret, struct conf_diag *diag)
 {
 	const struct conf_listen *l = &conf->listen[i];
+	const char *names[CONF_MAX_PEER_NAMES];
 	char cert[PATH_MAX], key[PATH_MAX], ca[PATH_MAX];
 	const struct conf_mark *m;
 	struct tls_opts o;
@@ -65,6 +66,10 @@ load_one(const struct sw_conf *conf, const char *name, size_t i,
 	o.key = key;
 	o.ca = l->tls.ca[0] != '\0' ? ca : NULL;
 	o.verify_peer = l->tls.verify_client;
+	for (size_t k = 0; k < l->tls.npeer_names; k++)
+		names[k] = l->tls.peer_names[k];
+	o.peer_names = names;
+	o.npeer_names = l->tls.npeer_names;
 	o.min_version = l->tls.min_version == CONF_TLS_1_3 ? TLS_V1_3 :
 	    TLS_V1_2;
 	o.ciphers = l->tls.ciphers;

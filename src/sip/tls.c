@@ -348,6 +348,22 @@ tls_ctx_new(const struct tls_opts *o, int server, struct tls_ctx **ret,
 		    (const unsigned char *)TLS_SID_CTX, sizeof(TLS_SID_CTX) - 1);
 		SSL_CTX_set_verify(ctx, o->verify_peer ? SSL_VERIFY_PEER |
 		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_NONE, NULL);
+		/* a peer known by its certificate: the chain alone is not
+		 * enough, it must name one of these (checked like a
+		 * client checks a server's name) */
+		for (size_t i = 0; i < o->npeer_names; i++) {
+			X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(ctx);
+
+			X509_VERIFY_PARAM_set_hostflags(vp,
+			    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+			if (!X509_VERIFY_PARAM_add1_host(vp, o->peer_names[i],
+			    0)) {
+				tls_errf(reterr, TLS_F_NONE, "peer name '%s' "
+				    "refused by OpenSSL", o->peer_names[i]);
+				tls_ctx_free(t);
+				return -EINVAL;
+			}
+		}
 	} else
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	if ((r = ciphers_check(ctx, o->ciphers != NULL ? o->ciphers :

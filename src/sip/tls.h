@@ -58,6 +58,10 @@ struct tls_opts {
 	int		 verify_peer;	/* server: require a client certificate */
 	enum tls_version min_version;
 	const char	*ciphers;	/* TLS 1.2 list; NULL: TLS_CIPHERS_DEFAULT */
+	/* server with verify_peer: the client certificate must carry one
+	 * of these DNS names (or IPs); none: any the CA signed */
+	const char *const *peer_names;
+	size_t		 npeer_names;
 };
 
 struct tls_err {

@@ -208,6 +208,21 @@ def test_sipwall_registers_with_the_provider(daemon_factory, tmp_path):
     assert re.search(r"^From: <sip:edge1@carrier\.example>", regs[0], re.M)
 
 
+def take_frames(buf):
+    """Whole SIP messages (their heads) at the start of a stream buffer,
+    framed by Content-Length; returns (heads, the rest)."""
+    heads = []
+    while b"\r\n\r\n" in buf:
+        head, _, rest = buf.partition(b"\r\n\r\n")
+        m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+        n = int(m.group(1)) if m else 0
+        if len(rest) < n:
+            break
+        heads.append(head.decode())
+        buf = rest[n:]
+    return heads, buf
+
+
 class TlsProvider(threading.Thread):
     """A trunk provider reachable only over TLS: accepts one connection
     with its certificate, answers INVITE with 200 and BYE with 200, and
@@ -252,15 +267,8 @@ class TlsProvider(threading.Thread):
                 data = conn.recv(65535)
                 if not data:
                     return
-                buf += data
-                while b"\r\n\r\n" in buf:
-                    head, _, rest = buf.partition(b"\r\n\r\n")
-                    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-                    n = int(m.group(1)) if m else 0
-                    if len(rest) < n:
-                        break
-                    msg = head.decode()
-                    buf = rest[n:]
+                heads, buf = take_frames(buf + data)
+                for msg in heads:
                     self.got.append(msg)
                     if msg.startswith("INVITE "):
                         self.reply(conn, msg, "200 OK", "Contact: <sip:prov@"
@@ -373,3 +381,94 @@ def test_core_target_over_tls(daemon_factory, tmp_path, trunk_pki):
     assert re.search(r"^Via: SIP/2.0/TLS ", pbx.got[0], re.M), pbx.got[0]
     assert "P-Asserted-Identity: <sip:1001@sipwall>" in pbx.got[0]
     e.d.wait_event("call.ended", lambda ev: ev["reason"] == "bye")
+
+
+def sip_over_tls(sock, msg, want_final=True, timeout=8):
+    """Send msg on a TLS socket and collect answers up to a final one."""
+    sock.sendall(msg)
+    sock.settimeout(timeout)
+    buf, got = b"", []
+    end = time.time() + timeout
+    while time.time() < end:
+        data = sock.recv(65535)
+        if not data:
+            break
+        heads, buf = take_frames(buf + data)
+        for head in heads:
+            got.append(head)
+            if not want_final or not head.startswith("SIP/2.0 1"):
+                return got
+    return got
+
+
+def test_provider_known_by_certificate_alone(daemon_factory, tmp_path,
+                                             trunk_pki):
+    """A trunk zone without an allow list: its only listener is TLS and
+    demands a client certificate naming carrier.example.  The provider
+    (any address) delivers a DID call over it; a client whose
+    certificate the same CA signed but for another name is refused."""
+    uas_port = swtest.free_port(CORE)
+    tls_port = swtest.free_port()
+    core_port = swtest.free_port()
+    trunk = {"name": "carrier", "zone": "carrier", "transport": "tls",
+             "address": TRUNK, "port": 5061, "dids": DIDS,
+             "domain": "carrier.example",
+             "tls_ca": os.path.join(trunk_pki, "ca.pem")}
+    conf = trunk_conf(trunk, uas_port)
+    for z in conf["zones"]:
+        if z["name"] == "carrier":
+            del z["allow"]
+    d = daemon_factory(zone="internet", conf=conf, transports=("udp",),
+                       extra_listen=[
+                           {"transport": "udp", "address": "127.0.0.1",
+                            "port": core_port, "zone": "core"},
+                           {"transport": "tls", "address": "127.0.0.1",
+                            "port": tls_port, "zone": "carrier",
+                            "tls": {"cert": os.path.join(trunk_pki,
+                                                         "edge.pem"),
+                                    "key": os.path.join(trunk_pki,
+                                                        "edge.key"),
+                                    "ca": os.path.join(trunk_pki, "ca.pem"),
+                                    "verify_client": True,
+                                    "peer_names": ["carrier.example"]}}])
+    pbx = subprocess.Popen(
+        ["sipp", "-sf", os.path.join(swtest.SCENARIOS, "uas_answer.xml"),
+         "-i", CORE, "-p", str(uas_port), "-m", "1", "-nostdin",
+         "-timeout", "20s", "-timeout_error", "-trace_msg"],
+        cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    time.sleep(0.3)
+
+    def client(name):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(os.path.join(trunk_pki, "ca.pem"))
+        ctx.check_hostname = False
+        ctx.load_cert_chain(os.path.join(trunk_pki, name + ".pem"),
+                            os.path.join(trunk_pki, name + ".key"))
+        raw = socket.create_connection(("127.0.0.1", tls_port), timeout=5)
+        return ctx.wrap_socket(raw)
+
+    def req(method, cseq, to_tag=""):
+        return ("%s sip:%s@127.0.0.1:%d;transport=tls SIP/2.0\r\n"
+                "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bK%s%d\r\n"
+                "Max-Forwards: 70\r\nFrom: <sip:+15550100@carrier.example>"
+                ";tag=prov\r\nTo: <sip:%s@carrier.example>%s\r\n"
+                "Call-ID: cert-trunk@test\r\nCSeq: %d %s\r\n"
+                "Contact: <sip:prov@127.0.0.1:5099;transport=tls>\r\n"
+                "Content-Length: 0\r\n\r\n" % (
+                    method, DIDS[0], tls_port, method.lower(), cseq,
+                    DIDS[0], to_tag, cseq, method)).encode()
+    with client("provider") as s:
+        got = sip_over_tls(s, req("INVITE", 1))
+        assert got and got[-1].startswith("SIP/2.0 200"), got
+        tag = re.search(r"(?im)^To: .*(;tag=[^;\s]+)", got[-1]).group(1)
+        s.sendall(req("ACK", 1, tag))
+        got = sip_over_tls(s, req("BYE", 2, tag))
+        assert got and got[-1].startswith("SIP/2.0 200"), got
+    assert pbx.wait(timeout=20) == 0
+    ev = d.wait_event("call.attempt")
+    assert ev["direction"] == "trunk_in" and ev["transport"] == "tls"
+    with pytest.raises((ssl.SSLError, OSError)):
+        with client("edge") as s:
+            sip_over_tls(s, req("INVITE", 1), timeout=3)
+    d.wait_event("tls.cert_rejected")
+    assert len(d.events("call.attempt")) == 1

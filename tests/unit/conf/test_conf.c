@@ -1507,7 +1507,9 @@ test_zone_policy(void **state)
 	    "it a trusted zone with an allow list");
 	expect_one("    trust: trusted\n",
 	    NAME ":6:5: zones[0]: the trusted zone 'z' has no allow list; a "
-	    "trusted zone must name the addresses it trusts (e.g. the PBX)");
+	    "trusted zone must name the addresses it trusts (e.g. the PBX), "
+	    "or listen only with TLS client certificates that carry its "
+	    "tls.peer_names");
 
 	c = must_load(BASE "    trust: trusted\n    auth: none\n"
 	    "    allow: [\"2001:db8::/32\", 192.0.2.7]\n"
@@ -1831,7 +1833,8 @@ test_override_errors(void **state)
 	"      verify_client: true\n" \
 	"      min_version: 1.3\n" \
 	"      ciphers: ECDHE-ECDSA-AES128-GCM-SHA256\n" \
-	"      handshake_timeout: 2s\n"
+	"      handshake_timeout: 2s\n" \
+	"      peer_names: []\n"
 #define TLS_HEAD \
 	"version: 1\nlisten:\n  - transport: tls\n    address: 127.0.0.1\n" \
 	"    zone: z\n    tls:\n"
