@@ -21,6 +21,19 @@ src_bytes(const struct sip_dest *src, uint8_t b[16])
 	return af == AF_INET ? 4 : af == AF_INET6 ? 16 : 0;
 }
 
+/* Through the transaction t, or statelessly when there is none. */
+static void
+reply(struct worker *w, struct txn *t, const struct sip_msg *m,
+    const struct sip_dest *src, unsigned status, const char *extra)
+{
+	if (t != NULL) {
+		uas_reply(w, t, m, src, status, NULL, extra);
+		return;
+	}
+	sip_echo_from_msg(m, &w->echo);
+	uas_reply_stateless(w, &w->echo, src, status, NULL, extra);
+}
+
 /* 401 (REGISTER) or 407 with one challenge per algorithm, in order. */
 static void
 challenge(struct worker *w, struct txn *t, const struct sip_msg *m,
@@ -36,7 +49,7 @@ challenge(struct worker *w, struct txn *t, const struct sip_msg *m,
 	if (nonce_make(&s->nonce, (int64_t)time(NULL), s->realm, ab, alen,
 	    nonce, sizeof(nonce)) < 0) {
 		/* no randomness or MAC: fail closed */
-		uas_reply(w, t, m, src, 500, NULL, NULL);
+		reply(w, t, m, src, 500, NULL);
 		return;
 	}
 	wbuf_init(&wb, extra, sizeof(extra) - 1);
@@ -52,12 +65,12 @@ challenge(struct worker *w, struct txn *t, const struct sip_msg *m,
 		wbuf_str(&wb, "\r\n");
 	}
 	if (wb.overflow) {
-		uas_reply(w, t, m, src, 500, NULL, NULL);
+		reply(w, t, m, src, 500, NULL);
 		return;
 	}
 	extra[wb.n] = '\0';
 	w->st.challenges++;
-	uas_reply(w, t, m, src, is_reg ? 401 : 407, NULL, extra);
+	reply(w, t, m, src, is_reg ? 401 : 407, extra);
 }
 
 /* Credentials for our realm: Authorization answers 401, Proxy-
@@ -217,6 +230,19 @@ account_refuses(struct worker *w, const struct account_info *acct,
 	    uv_now(&w->loop), NULL))
 		return "account_locked";
 	return NULL;
+}
+
+int
+authn_challenge_stateless(struct worker *w, const struct sip_msg *m,
+    const struct sip_dest *src)
+{
+	struct sip_auth a;
+
+	if (find_credentials(w, m, &a))
+		return 0;
+	if (!probe_check(w, m, src))
+		challenge(w, NULL, m, src, 0);
+	return 1;
 }
 
 int

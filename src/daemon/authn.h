@@ -22,6 +22,15 @@
  * an account allowed to use them from src; 0 when m has been answered
  * (401/407, 503) or dropped (the source just got banned).
  */
+/*
+ * A request without credentials for our realm is challenged at once,
+ * statelessly: no transaction is held for it (a flood of credential-
+ * less requests from many sources cannot fill the table; the nonce is
+ * stateless anyway).  1 when m was answered (or dropped as a probe),
+ * 0 when it carries credentials and needs authn_request().
+ */
+int	authn_challenge_stateless(struct worker *w, const struct sip_msg *m,
+	    const struct sip_dest *src);
 int	authn_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 	    const struct sip_dest *src, struct account_info *ret_acct);
 

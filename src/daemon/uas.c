@@ -224,6 +224,11 @@ uas_request(struct worker *w, const struct sip_msg *m,
 	struct txn *t;
 	int r, authed = 0;
 
+	z = guard_zone(w, src);
+	if (z->auth && !m->to.has_tag && m->method != SIP_M_CANCEL &&
+	    (z->methods == 0 || (z->methods & (1u << m->method))) &&
+	    authn_challenge_stateless(w, m, src))
+		return;
 	if ((r = txn_server_new(w->txl, m, src, &t)) < 0) {
 		/* PROT6: a full table sheds new work, it never grows */
 		w->st.shed++;
@@ -242,7 +247,6 @@ uas_request(struct worker *w, const struct sip_msg *m,
 		cancel(w, t, m, src);
 		return;
 	}
-	z = guard_zone(w, src);
 	if (m->to.has_tag && m->method != SIP_M_REGISTER &&
 	    m->method != SIP_M_OPTIONS) {
 		/* in a call: the dialog vouches for it (call_dialog.c) */
