@@ -498,7 +498,17 @@ call_cancel(struct worker *w, struct txn *inv)
 
 	(void)w;
 	if (tu == NULL || tu->kind != TU_CALL || u->c == NULL ||
-	    u->c->state != CALL_ROUTING || u->c->inv.srv != inv)
+	    u->c->inv.srv != inv)
+		return;
+	if (u->c->state == CALL_UP) {
+		/* a re-INVITE still with the other side: cancel it there;
+		 * its 487 comes back and ends the relay */
+		if (u->c->inv.active && !u->c->inv.answered &&
+		    u->c->inv.to != NULL && u->c->inv.cli != NULL)
+			out_cancel(u->c->svc, u->c->inv.to, 1);
+		return;
+	}
+	if (u->c->state != CALL_ROUTING)
 		return;
 	/* the worker answers 200 to the CANCEL and 487 to the INVITE */
 	call_stop_forks(u->c);

@@ -186,8 +186,8 @@ int	out_send_txn(struct call_svc *s, struct leg *l, const uint8_t *buf,
 /* Our BYE (or OPTIONS ping) on leg l. */
 int	out_own(struct call_svc *s, struct leg *l, const char *method,
 	    const char *reason_hdr, int ping);
-/* CANCEL the B fork's INVITE. */
-int	out_cancel(struct call_svc *s, struct leg *l);
+/* CANCEL l's pending INVITE (a fork's, or a re-INVITE in_dialog). */
+int	out_cancel(struct call_svc *s, struct leg *l, int in_dialog);
 /* ACK for l's 2xx to its INVITE (cseq), with src's body when given. */
 int	out_ack(struct call_svc *s, struct leg *l, uint32_t cseq,
 	    const struct sip_msg *src);

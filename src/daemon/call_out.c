@@ -238,7 +238,7 @@ out_own(struct call_svc *s, struct leg *l, const char *method,
 }
 
 int
-out_cancel(struct call_svc *s, struct leg *l)
+out_cancel(struct call_svc *s, struct leg *l, int in_dialog)
 {
 	const struct sw_conf *c = s->w->env->conf;
 	char a[SW_ADDR_STRLEN];
@@ -246,15 +246,20 @@ out_cancel(struct call_svc *s, struct leg *l)
 	struct ctu *u;
 	int r;
 
-	/* 9.1: same Request-URI, Via branch, Call-ID, From, To (no tag)
-	 * and CSeq number as the INVITE */
+	/* 9.1: same Request-URI, Via branch, Call-ID, From, To, Route and
+	 * CSeq number as the INVITE (To has the tag only in a dialog) */
 	wbuf_init(&w, s->scratch, sizeof(s->scratch));
 	sw_addr_str(&c->listen[l->dest.lsn].addr, a, sizeof(a));
 	wbuf_fmt(&w, "CANCEL %s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=%s;rport"
-	    "\r\nMax-Forwards: 70\r\nFrom: %s;tag=%s\r\nTo: %s\r\n"
-	    "Call-ID: %s\r\nCSeq: %u CANCEL\r\nContent-Length: 0\r\n\r\n",
-	    l->target, lsn_tp(c, l->dest.lsn), a, l->branch, l->luri, l->ltag,
-	    l->ruri, l->call_id, l->inv_cseq);
+	    "\r\nMax-Forwards: 70\r\n", l->target, lsn_tp(c, l->dest.lsn), a,
+	    l->branch);
+	if (in_dialog && l->route != NULL)
+		wbuf_fmt(&w, "Route: %s\r\n", l->route);
+	wbuf_fmt(&w, "From: %s;tag=%s\r\nTo: %s", l->luri, l->ltag, l->ruri);
+	if (in_dialog && l->rtag != NULL)
+		wbuf_fmt(&w, ";tag=%s", l->rtag);
+	wbuf_fmt(&w, "\r\nCall-ID: %s\r\nCSeq: %u CANCEL\r\n"
+	    "Content-Length: 0\r\n\r\n", l->call_id, l->inv_cseq);
 	if (w.overflow)
 		return -SBC_ELIMIT;
 	if ((u = ctu_new(l->call, CTU_OWN, l)) == NULL)

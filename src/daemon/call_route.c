@@ -630,7 +630,7 @@ call_stop_forks(struct call *c)
 		struct leg *l = &c->b[i];
 
 		if (l->state == LEG_EARLY)
-			out_cancel(c->svc, l);
+			out_cancel(c->svc, l, 0);
 		else if (l->state == LEG_TRYING)
 			l->cancel = 1;	/* 9.1: only once it rings */
 		if (l->state == LEG_EARLY || l->state == LEG_TRYING)
@@ -835,7 +835,7 @@ fork_response(struct call *c, struct ctu *u, struct txn *t,
 	}
 	if (l->cancel && l->inv == t && st < 200 && st > 100) {
 		l->cancel = 0;
-		out_cancel(s, l);
+		out_cancel(s, l, 0);
 		return;
 	}
 	if (st < 200) {
@@ -870,7 +870,7 @@ fork_response(struct call *c, struct ctu *u, struct txn *t,
 				struct leg *o = &c->b[i];
 
 				if (o->state == LEG_EARLY)
-					out_cancel(s, o);
+					out_cancel(s, o, 0);
 				else if (o->state == LEG_TRYING)
 					o->cancel = 1;
 				if (o->state != LEG_UP)

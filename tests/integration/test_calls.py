@@ -645,3 +645,63 @@ def test_reliable_provisional_is_pracked_by_sipwall(daemon_factory, tmp_path):
     pracks = [m for m in received(messages(tmp_path, "uas_answer_100rel"))
               if m.startswith("PRACK ")]
     assert len(pracks) == 1
+
+
+def test_cancelled_reinvite_is_cancelled_on_the_other_leg(daemon_factory,
+                                                          tmp_path):
+    """The phone CANCELs a re-INVITE that is still ringing at the core:
+    it gets 200 and 487, the core gets a CANCEL matching our re-INVITE
+    (branch, CSeq, tags), and the call goes on until BYE."""
+    from sipauth import Credentials
+    sdp = (b"v=0\r\no=p 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1"
+           b"\r\nt=0 0\r\nm=audio 7000 RTP/AVP 0\r\n")
+    e = Edge(daemon_factory, tmp_path)
+    uas = e.uas("uas_reinvite_cancel.xml")
+    ct = "Content-Type: application/sdp\r\n"
+    with SipUA(e.d) as ua:
+        ruri = "sip:2000@%s" % ua.target
+        cid = "rcancel-%d@test" % os.getpid()
+        first = ua.transact(ua.build("INVITE", "1001", ruri=ruri,
+                                     to_user="2000", call_id=cid,
+                                     from_tag="rc", extra=ct, body=sdp))
+        cred = Credentials("1001", PW, first.challenge("MD5"), "INVITE",
+                           ruri, alg="MD5")
+        ok = ua.transact(ua.build("INVITE", "1001", ruri=ruri,
+                                  to_user="2000", call_id=cid, cseq=2,
+                                  from_tag="rc", proxy_auth=cred, extra=ct,
+                                  body=sdp), timeout=5)
+        assert ok is not None and ok.status == 200, ok
+        target = ok.hdr("contact")[1:-1]
+        dlg = dict(ruri=target, to_user="2000", call_id=cid, from_tag="rc",
+                   to_tag=ok.to_tag(), contact=None)
+        ua.send(ua.build("ACK", "1001", cseq=2, **dlg))
+        br = "z9hG4bKreinv%d" % os.getpid()
+        ua.send(ua.build("INVITE", "1001", cseq=3, br=br, extra=ct,
+                         body=sdp, **dict(dlg, contact=True)))
+        ringing = None
+        end = time.time() + 5
+        while ringing is None and time.time() < end:
+            r = ua.recv(1)
+            if r is not None and r.status == 180:
+                ringing = r
+        assert ringing is not None
+        c200 = ua.transact(ua.build("CANCEL", "1001", cseq=3, br=br, **dlg))
+        assert c200 is not None and c200.status == 200
+        r487 = None
+        end = time.time() + 5
+        while r487 is None and time.time() < end:
+            r = ua.recv(1)
+            if r is not None and r.status == 487:
+                r487 = r
+        assert r487 is not None
+        bye = ua.transact(ua.build("BYE", "1001", cseq=4, **dlg))
+        assert bye is not None and bye.status == 200
+    u = finish(uas)
+    assert u.returncode == 0, sipp_report(u, tmp_path)
+    core_in = received(messages(tmp_path, "uas_reinvite_cancel"))
+    reinv = [m for m in core_in if m.startswith("INVITE ")][1]
+    cancel = next(m for m in core_in if m.startswith("CANCEL "))
+    branch = re.search(r"branch=([^;\s]+)", reinv).group(1)
+    assert "branch=" + branch in cancel
+    assert re.search(r"^To: .*;tag=", cancel, re.M), cancel
+    e.d.wait_event("call.ended", lambda ev: ev["reason"] == "bye")
