@@ -47,14 +47,11 @@ ident_callid(struct ident_gen *g, char *out)
 	snprintf(out, IDENT_CALLID_LEN + 1, "%016llx%016llx", a, b);
 }
 
+/* our own ids are lowercase hex */
 static int
 hexval(uint8_t c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	return c >= 'A' && c <= 'F' ? -1 : ctype_hexval(c);
 }
 
 int

@@ -2,19 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/ctype.h"
 #include "policy/e164.h"
-
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* RFC 3966 visual-separator, plus the space phones put in */
 static int
@@ -43,8 +32,8 @@ clean(struct slice s, char *buf)
 
 			/* an escape hides nothing: %2B is '+', %30 is '0' */
 			if (i + 2 >= s.len ||
-			    (hi = hexval(s.p[i + 1])) < 0 ||
-			    (lo = hexval(s.p[i + 2])) < 0)
+			    (hi = ctype_hexval(s.p[i + 1])) < 0 ||
+			    (lo = ctype_hexval(s.p[i + 2])) < 0)
 				return -EINVAL;
 			c = (uint8_t)(hi * 16 + lo);
 			i += 2;

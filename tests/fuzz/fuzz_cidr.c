@@ -16,16 +16,8 @@
 #include "policy/acl.h"
 #include "policy/cidr.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
-/* Unlike assert(), also checked in NDEBUG builds (corpus replay in CI). */
-#define CHECK(x) do {							\
-	if (!(x)) {							\
-		fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__,	\
-		    __LINE__, #x);					\
-		abort();						\
-	}								\
-} while (0)
 
 static void
 check_ok(const struct cidr *c, unsigned flags)

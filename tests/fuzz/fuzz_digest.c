@@ -29,16 +29,8 @@
 #include "auth/replay.h"
 #include "core/hash.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
-/* Unlike assert(), also checked in NDEBUG builds (corpus replay in CI). */
-#define CHECK(x) do {							\
-	if (!(x)) {							\
-		fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__,	\
-		    __LINE__, #x);					\
-		abort();						\
-	}								\
-} while (0)
 
 #define FUZZ_MAX	4096
 #define MAX_PARAMS	24

@@ -13,15 +13,8 @@
 
 #include "policy/e164.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
-#define CHECK(x) do {							\
-	if (!(x)) {							\
-		fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__,	\
-		    __LINE__, #x);					\
-		abort();						\
-	}								\
-} while (0)
 
 static void
 one(const struct e164_plan *p, const uint8_t *data, size_t size)

@@ -12,16 +12,8 @@
 
 #include "sip/sdp.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_check.h"
 
-/* Unlike assert(), also checked in NDEBUG builds (corpus replay in CI). */
-#define CHECK(x) do {							\
-	if (!(x)) {							\
-		fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__,	\
-		    __LINE__, #x);					\
-		abort();						\
-	}								\
-} while (0)
 
 /* About 90 KiB: kept off the stack. */
 static struct sdp sdp;
