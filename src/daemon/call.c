@@ -337,6 +337,22 @@ call_unref(struct call *c)
 		call_free(c);
 }
 
+int
+call_srv_request(struct call *c, struct txn *srv, const struct leg *x,
+    struct sip_msg *ret)
+{
+	struct call_svc *s = c->svc;
+	struct sip_perr err;
+	const uint8_t *req;
+	size_t len;
+
+	if (srv == NULL || x == NULL || (req = txn_request(srv, &len)) == NULL)
+		return -1;
+	return sip_msg_parse(req, len, &s->w->env->lim,
+	    sip_dest_reliable(&x->dest) ? SIP_PARSE_STREAM : 0, ret,
+	    s->w->hdrs2, SIP_MAX_HDRS, &err) > 0 ? 0 : -1;
+}
+
 struct ctu *
 ctu_new(struct call *c, enum ctu_role role, struct leg *l)
 {

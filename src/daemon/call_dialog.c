@@ -26,20 +26,6 @@ trusted_leg(const struct call *c, const struct leg *x)
 }
 
 static void
-policy_event(struct worker *w, const struct sip_msg *m,
-    const struct sip_dest *src, unsigned status, const char *reason)
-{
-	struct secevent ev;
-
-	secevent_init(&ev, SECEV_SIP_POLICY);
-	ev.reason = reason;
-	ev.status = (int)status;
-	ev.method = m->method_s;
-	ev.call_id = m->call_id;
-	worker_event(w, &ev, src);
-}
-
-static void
 target_refresh(struct call_svc *s, struct leg *x, const struct sip_msg *m)
 {
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_H_CONTACT);
@@ -148,7 +134,7 @@ call_in_dialog(struct worker *w, struct txn *t, const struct sip_msg *m,
 	c = x->call;
 	if (!sw_addr_eq_ip(&src->addr, &x->dest.addr)) {
 		uas_reply(w, t, m, src, 481, NULL, NULL);
-		policy_event(w, m, src, 481, "in-dialog request from another "
+		uas_event(w, SECEV_SIP_POLICY, m, src, 481, "in-dialog request from another "
 		    "address");
 		return;
 	}
@@ -202,7 +188,7 @@ call_in_dialog(struct worker *w, struct txn *t, const struct sip_msg *m,
 		/* transfers through the edge are a toll-fraud path; the
 		 * diversion policy decides them (issue 5), until then no */
 		uas_reply(w, t, m, src, 403, "Transfer Not Allowed", NULL);
-		policy_event(w, m, src, 403, "refer refused");
+		uas_event(w, SECEV_SIP_POLICY, m, src, 403, "refer refused");
 		return;
 	case SIP_M_PRACK:
 		/* we never send reliable provisionals (no 100rel) */
@@ -277,9 +263,6 @@ reinvite_back(struct call *c, struct txn *t, const struct sip_msg *resp)
 	struct inv_relay *v = &c->inv;
 	struct leg *x, *y = v->to;
 	struct sip_msg rq;
-	struct sip_perr err;
-	const uint8_t *req;
-	size_t len;
 	ssize_t n;
 	unsigned st = resp->status;
 	char se[96];
@@ -290,13 +273,10 @@ reinvite_back(struct call *c, struct txn *t, const struct sip_msg *resp)
 			worker_send(s->w, &y->dest, y->ack, y->ack_len);
 		return;
 	}
-	if (!v->active || v->cli != t || st == 100 || v->srv == NULL ||
-	    (req = txn_request(v->srv, &len)) == NULL)
+	if (!v->active || v->cli != t || st == 100)
 		return;
 	x = v->from == 0 ? &c->a : leg_other(&c->a);
-	if (x == NULL || sip_msg_parse(req, len, &s->w->env->lim,
-	    sip_dest_reliable(&x->dest) ? SIP_PARSE_STREAM : 0, &rq,
-	    s->w->hdrs2, SIP_MAX_HDRS, &err) <= 0)
+	if (call_srv_request(c, v->srv, x, &rq) < 0)
 		return;
 	if (st >= 200 && st < 300)
 		target_refresh(s, y, resp);

@@ -158,6 +158,10 @@ void		 leg_hash(struct call_svc *s, struct leg *l);
 struct leg	*leg_find(struct call_svc *s, struct slice tag);
 int		 leg_set(char **dst, struct slice v);
 struct leg	*leg_other(struct leg *l);
+/* The INVITE that server transaction srv (on leg x) holds, parsed
+ * into ret (headers in the worker's second scratch array); 0 or -1. */
+int		 call_srv_request(struct call *c, struct txn *srv,
+		    const struct leg *x, struct sip_msg *ret);
 struct ctu	*ctu_new(struct call *c, enum ctu_role role, struct leg *l);
 void		 call_answered(struct call *c);
 void		 call_arm(struct call *c, struct timer *t, uint64_t after_ms);

@@ -52,17 +52,9 @@ reply_a_full(struct call *c, unsigned status, const char *reason,
 {
 	struct call_svc *s = c->svc;
 	struct sip_msg im;
-	struct sip_perr err;
-	const uint8_t *req;
-	size_t len;
 	ssize_t n;
 
-	if (c->inv.srv == NULL ||
-	    (req = txn_request(c->inv.srv, &len)) == NULL)
-		return;
-	if (sip_msg_parse(req, len, &s->w->env->lim,
-	    sip_dest_reliable(&c->a.dest) ? SIP_PARSE_STREAM : 0, &im,
-	    s->w->hdrs2, SIP_MAX_HDRS, &err) <= 0)
+	if (call_srv_request(c, c->inv.srv, &c->a, &im) < 0)
 		return;
 	n = out_response(s, &c->a, &im, status,
 	    reason != NULL ? slice_cstr(reason) : slice_cstr(""), NULL, 0, 0,
@@ -91,19 +83,11 @@ relay_a(struct call *c, const struct leg *from, const struct sip_msg *resp,
 {
 	struct call_svc *s = c->svc;
 	struct sip_msg im;
-	struct sip_perr err;
-	const uint8_t *req;
-	size_t len;
 	ssize_t n;
 	unsigned st = resp->status;
 	char se[96];
 
-	if (c->inv.srv == NULL ||
-	    (req = txn_request(c->inv.srv, &len)) == NULL)
-		return;
-	if (sip_msg_parse(req, len, &s->w->env->lim,
-	    sip_dest_reliable(&c->a.dest) ? SIP_PARSE_STREAM : 0, &im,
-	    s->w->hdrs2, SIP_MAX_HDRS, &err) <= 0)
+	if (call_srv_request(c, c->inv.srv, &c->a, &im) < 0)
 		return;
 	n = out_response(s, &c->a, &im, st, resp->reason, resp, from->trusted,
 	    st < 300, st >= 200 && st < 300 ? call_se_lines(c, se,
@@ -263,20 +247,6 @@ leg_b_init(struct call *c, struct leg *l, const char *from_user,
 		return r;
 	leg_hash(c->svc, l);
 	return 0;
-}
-
-static void
-route_event(struct worker *w, const struct sip_msg *m,
-    const struct sip_dest *src, unsigned status, const char *reason)
-{
-	struct secevent ev;
-
-	secevent_init(&ev, SECEV_ROUTE_FAILED);
-	ev.reason = reason;
-	ev.status = (int)status;
-	ev.method = m->method_s;
-	ev.call_id = m->call_id;
-	worker_event(w, &ev, src);
 }
 
 /* The first fork could not start: a full transaction table is
@@ -492,7 +462,7 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 
 	if (slice_user(m->ruri.user, ruser, sizeof(ruser)) < 0) {
 		uas_reply(w, t, m, src, 404, NULL, NULL);
-		route_event(w, m, src, 404, "no user in request uri");
+		uas_event(w, SECEV_ROUTE_FAILED, m, src, 404, "no user in request uri");
 		return;
 	}
 	if (acct != NULL)
@@ -507,7 +477,7 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 			    bs, CALL_MAX_FORKS);
 		if (nb == 0 && (to_trunk_i = trunk_for(conf, ruser)) < 0) {
 			uas_reply(w, t, m, src, 480, NULL, NULL);
-			route_event(w, m, src, 480, "not registered");
+			uas_event(w, SECEV_ROUTE_FAILED, m, src, 480, "not registered");
 			return;
 		}
 		dir = nb > 0 ? DIR_FROM_CORE : DIR_TO_TRUNK;
@@ -515,14 +485,14 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 		if (!trunk_did(&conf->trunks[trunk], ruser) ||
 		    conf->core.ntargets == 0) {
 			uas_reply(w, t, m, src, 404, NULL, NULL);
-			route_event(w, m, src, 404, "not a number of this trunk");
+			uas_event(w, SECEV_ROUTE_FAILED, m, src, 404, "not a number of this trunk");
 			return;
 		}
 		dir = DIR_FROM_TRUNK;
 	} else {
 		if (acct == NULL || conf->core.ntargets == 0) {
 			uas_reply(w, t, m, src, 404, NULL, NULL);
-			route_event(w, m, src, 404, "no route");
+			uas_event(w, SECEV_ROUTE_FAILED, m, src, 404, "no route");
 			return;
 		}
 		dir = DIR_TO_CORE;
@@ -537,7 +507,7 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 	}
 	if ((c = call_new(s)) == NULL) {
 		uas_reply(w, t, m, src, 503, NULL, "Retry-After: 5\r\n");
-		route_event(w, m, src, 503, "call table full");
+		uas_event(w, SECEV_ROUTE_FAILED, m, src, 503, "call table full");
 		return;
 	}
 	c->dir = (uint8_t)dir;

@@ -153,8 +153,8 @@ unsupported_ext(const struct sip_msg *m, char *buf, size_t cap)
 	return any;
 }
 
-static void
-event_decision(struct worker *w, enum secevent_type type,
+void
+uas_event(struct worker *w, enum secevent_type type,
     const struct sip_msg *m, const struct sip_dest *src, unsigned status,
     const char *reason)
 {
@@ -235,7 +235,7 @@ uas_request(struct worker *w, const struct sip_msg *m,
 		sip_echo_from_msg(m, &w->echo);
 		uas_reply_stateless(w, &w->echo, src, 503, NULL,
 		    "Retry-After: 5\r\n");
-		event_decision(w, SECEV_OVERLOAD_SHED, m, src, 503,
+		uas_event(w, SECEV_OVERLOAD_SHED, m, src, 503,
 		    "transaction table full");
 		return;
 	}
@@ -256,7 +256,7 @@ uas_request(struct worker *w, const struct sip_msg *m,
 	if (z->methods != 0 && !(z->methods & (1u << m->method))) {
 		zone_allow(z, ext, sizeof(ext));
 		uas_reply(w, t, m, src, 405, NULL, ext);
-		event_decision(w, SECEV_ACL_METHOD_DENIED, m, src, 405,
+		uas_event(w, SECEV_ACL_METHOD_DENIED, m, src, 405,
 		    "method not accepted in this zone");
 		return;
 	}
@@ -270,13 +270,13 @@ uas_request(struct worker *w, const struct sip_msg *m,
 	if (m->method != SIP_M_OPTIONS && (m->flags & SIP_MSG_HAS_MF) &&
 	    m->max_forwards == 0) {
 		uas_reply(w, t, m, src, 483, NULL, NULL);
-		event_decision(w, SECEV_SIP_LOOP, m, src, 483,
+		uas_event(w, SECEV_SIP_LOOP, m, src, 483,
 		    "Max-Forwards exhausted");
 		return;
 	}
 	if (unsupported_ext(m, ext, sizeof(ext))) {
 		uas_reply(w, t, m, src, 420, NULL, ext);
-		event_decision(w, SECEV_SIP_UNSUPPORTED, m, src, 420,
+		uas_event(w, SECEV_SIP_UNSUPPORTED, m, src, 420,
 		    "unsupported extension");
 		return;
 	}
@@ -302,7 +302,7 @@ uas_request(struct worker *w, const struct sip_msg *m,
 		/* a zone without authentication has no accounts to bind */
 		uas_reply(w, t, m, src, 403, "Registration Needs Authentication",
 		    NULL);
-		event_decision(w, SECEV_SIP_POLICY, m, src, 403,
+		uas_event(w, SECEV_SIP_POLICY, m, src, 403,
 		    "registration in a zone without authentication");
 		return;
 	case SIP_M_INVITE:
@@ -313,7 +313,7 @@ uas_request(struct worker *w, const struct sip_msg *m,
 	case SIP_M_PUBLISH:
 	case SIP_M_REFER:
 		uas_reply(w, t, m, src, 404, NULL, NULL);
-		event_decision(w, SECEV_ROUTE_FAILED, m, src, 404, "no route");
+		uas_event(w, SECEV_ROUTE_FAILED, m, src, 404, "no route");
 		return;
 	case SIP_M_BYE:
 	case SIP_M_PRACK:
@@ -325,7 +325,7 @@ uas_request(struct worker *w, const struct sip_msg *m,
 		return;
 	default:
 		uas_reply(w, t, m, src, 501, NULL, UAS_ALLOW);
-		event_decision(w, SECEV_SIP_UNSUPPORTED, m, src, 501,
+		uas_event(w, SECEV_SIP_UNSUPPORTED, m, src, 501,
 		    "unknown method");
 		return;
 	}

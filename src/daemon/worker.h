@@ -103,6 +103,10 @@ int	uas_reply(struct worker *w, struct txn *t, const struct sip_msg *m,
 /* 503 + Retry-After of the zone: over a rate limit. */
 void	uas_reply_limit(struct worker *w, struct txn *t,
 	    const struct sip_msg *m, const struct sip_dest *src);
+/* An event about a decision on request m (status answered, reason). */
+void	uas_event(struct worker *w, enum secevent_type type,
+	    const struct sip_msg *m, const struct sip_dest *src, unsigned status,
+	    const char *reason);
 /* Answer without a transaction (malformed input, overload). */
 void	uas_reply_stateless(struct worker *w, const struct sip_echo *e,
 	    const struct sip_dest *src, unsigned status, const char *reason,
