@@ -273,6 +273,17 @@ same_hostport(struct slice a, struct slice b)
 	return ha.len > 0 && slice_eq_ci(ha, hb);
 }
 
+/* A tel: Request-URI names no server; such clients put ours. */
+static int
+names_here(struct slice a, const struct digest_expect *x)
+{
+	struct slice h = uri_hostport(a);
+
+	return slice_set(x->here) && slice_starts_ci(x->uri,
+	    slice_cstr("tel:")) && h.len > 0 && slice_find(a, '@') < 0 &&
+	    slice_eq_ci(h, x->here);
+}
+
 enum digest_reason
 digest_cred_check(const struct digest_cred *c, const struct digest_expect *x,
     struct digest_parsed *ret)
@@ -338,7 +349,7 @@ digest_cred_check(const struct digest_cred *c, const struct digest_expect *x,
 	if (c->uri.len == 0 || c->uri.len > DIGEST_URI_MAX ||
 	    !qs_safe(c->uri) ||
 	    (slice_set(x->uri) && !slice_eq(c->uri, x->uri) &&
-	    !same_hostport(c->uri, x->uri)))
+	    !same_hostport(c->uri, x->uri) && !names_here(c->uri, x)))
 		return DIGEST_E_URI_MISMATCH;
 
 	if (slice_set(x->opaque) &&

@@ -111,6 +111,9 @@ struct digest_cred {
 struct digest_expect {
 	struct slice	realm;		/* ours; compared byte for byte */
 	struct slice	uri;		/* Request-URI as received; unset: not checked */
+	/* host:port the request reached (may be unset): with a tel:
+	 * Request-URI, clients that name the server put "sip:" this */
+	struct slice	here;
 	struct slice	opaque;		/* what we sent; unset: not checked */
 	unsigned	algs;		/* DIGEST_ALG_BIT() set; 0: DIGEST_ALGS_DEFAULT */
 };

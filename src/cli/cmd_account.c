@@ -1,6 +1,7 @@
 /*
  * `sipwall account ...` (OPS1, AUTH2): add, list, show, disable,
- * enable, rotate, delete, audit and import SIP accounts in the store.
+ * enable, rotate, delete, audit and import SIP accounts in the store;
+ * limits and unblock (FRAUD2) are in cmd_limits.c.
  *
  * Passwords: read from standard input (--password-stdin, one line), from
  * an import file (username,password[,domain] lines) or generated,
@@ -30,6 +31,7 @@
 
 #include "auth/creds.h"
 #include "cli/cmd_account.h"
+#include "cli/cmd_limits.h"
 #include "cli/store_open.h"
 #include "store/store.h"
 
@@ -97,6 +99,12 @@ usage(FILE *f)
 	    "                 new generated password (printed once)\n"
 	    "  delete USER [--domain D]\n"
 	    "                 delete the account and its registrations\n"
+	    "  limits USER [--domain D] [--json]\n"
+	    "                 its group's fraud limits and what it used of\n"
+	    "                 them this minute and today\n"
+	    "  unblock USER [--domain D]\n"
+	    "                 reset its usage counters (also in a running\n"
+	    "                 daemon) and clear a brute-force lock\n"
 	    "  audit [--json] shared passwords, disabled but registered,\n"
 	    "                 not rotated for %d days, no source restriction;\n"
 	    "                 exit 1 when something is found\n"
@@ -1068,6 +1076,30 @@ act_delete(struct opts *o)
 	return fflush(stdout) != 0;
 }
 
+/* The account of o for cmd_limits.c. */
+static struct cli_acct
+acct_of(const struct opts *o)
+{
+	return (struct cli_acct){ .conf = o->conf, .dir = o->dir,
+	    .user = o->user, .dom = o->dom, .aor = o->aor, .json = o->json };
+}
+
+static int
+act_limits(struct opts *o)
+{
+	struct cli_acct a = acct_of(o);
+
+	return cli_account_limits(&a);
+}
+
+static int
+act_unblock(struct opts *o)
+{
+	struct cli_acct a = acct_of(o);
+
+	return cli_account_unblock(&a);
+}
+
 /* --- import --------------------------------------------------------------------- */
 
 #define IMPORT_LINE_MAX		1024	/* bytes of one line, CR LF excluded */
@@ -1954,6 +1986,8 @@ static const struct action actions[] = {
 	{ "enable", act_enable, O_DOMAIN, true },
 	{ "rotate", act_rotate, O_DOMAIN | O_JSON, true },
 	{ "delete", act_delete, O_DOMAIN, true },
+	{ "limits", act_limits, O_DOMAIN | O_JSON, true },
+	{ "unblock", act_unblock, O_DOMAIN, true },
 	{ "audit", act_audit, O_JSON, false },
 	{ "import", act_import, O_DOMAIN | O_GROUP | O_ALLOW | O_MAXC | O_WEAK |
 	    O_JSON, false, true },

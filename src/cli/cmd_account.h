@@ -1,7 +1,7 @@
 /*
  * `sipwall account [-c FILE] [-D DIR] ACTION ...`: add, list, show,
- * disable, enable, rotate, delete, audit and import SIP accounts in the
- * store.
+ * disable, enable, rotate, delete, audit, import, limits and unblock
+ * SIP accounts in the store.
  */
 #ifndef SW_CLI_CMD_ACCOUNT_H
 #define SW_CLI_CMD_ACCOUNT_H

@@ -19,6 +19,7 @@
 
 #include "cli/cmd_check.h"
 #include "conf/conf.h"
+#include "policy/destpol.h"
 #include "conf/tls_load.h"
 
 static void
@@ -132,6 +133,21 @@ cmd_check(int argc, char **argv)
 		fflush(stdout);
 		conf_diag_print(stderr, &diag);
 		return 1;
+	}
+	/* the high-risk list loads exactly as the daemon will load it */
+	{
+		struct destpol *pol;
+		char err[CONF_DIAG_LEN];
+
+		if (destpol_from_conf(conf, &pol, err, sizeof(err)) < 0) {
+			fflush(stdout);
+			fprintf(stderr, "%s:%u:%u: policy.high_risk_file: %s\n",
+			    path, conf->policy.high_risk_file_at.line,
+			    conf->policy.high_risk_file_at.col, err);
+			conf_free(conf);
+			return 1;
+		}
+		destpol_free(pol);
 	}
 
 	if (print)

@@ -1054,6 +1054,29 @@ conf_defaults(struct sw_conf *conf)
 	conf->auth.nalgorithms = 2;
 	conf->auth.algorithms[0] = CONF_ALG_SHA256;
 	conf->auth.algorithms[1] = CONF_ALG_MD5;
+	/* NANP, with the European "00" too: either way of dialling
+	 * abroad is seen as abroad; "emergency" always has the two
+	 * numbers every phone knows; one group, "default", holds every
+	 * account not given another (a file's lists replace these) */
+	conf->dialplan.nintl = 2;
+	snprintf(conf->dialplan.intl[0], sizeof(conf->dialplan.intl[0]), "011");
+	snprintf(conf->dialplan.intl[1], sizeof(conf->dialplan.intl[1]), "00");
+	conf->dialplan.nemergency = 2;
+	snprintf(conf->dialplan.emergency[0],
+	    sizeof(conf->dialplan.emergency[0]), "911");
+	snprintf(conf->dialplan.emergency[1],
+	    sizeof(conf->dialplan.emergency[1]), "112");
+	conf->policy.ngroups = 1;
+	for (const struct conf_key *k = conf_schema; k->type != CONF_T_END; k++)
+		if (k->type == CONF_T_MAP && strcmp(k->name, "policy") == 0)
+			for (const struct conf_key *g = k->sub;
+			    g->type != CONF_T_END; g++)
+				if (g->type == CONF_T_SEQ &&
+				    strcmp(g->name, "groups") == 0)
+					defaults_apply(g->sub->sub,
+					    &conf->policy.groups[0]);
+	snprintf(conf->policy.groups[0].name,
+	    sizeof(conf->policy.groups[0].name), "default");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1514,6 +1537,57 @@ zone_listener(const struct sw_conf *conf, uint32_t z, enum conf_transport t,
 }
 
 /*
+ * policy: group names unique, the groups it names exist ("default"
+ * holds every account without a group of its own), and the dial plan's
+ * prefixes do not swallow each other.
+ */
+static void
+check_policy(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
+{
+	const struct conf_policy *p = &conf->policy;
+	const struct conf_dialplan *d = &conf->dialplan;
+	const struct ynode *n;
+	const char *names[2] = { p->forward_group, p->core_group };
+	const char *keys[2] = { "forward_group", "core_group" };
+
+	for (size_t i = 0; i < p->ngroups; i++) {
+		const struct conf_group *g = &p->groups[i];
+
+		if (seq_entry_bad(c, "groups", i))
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(p->groups[j].name, g->name) == 0)
+				err_at(c, g->at.line, g->at.col, "policy.groups"
+				    "[%zu]: duplicate group name '%s'", i,
+				    g->name);
+	}
+	if (conf_group_find(conf, "default") == NULL) {
+		n = ylookup(root, "policy", "groups", NULL);
+		err_at(c, n != NULL ? n->line : 1, n != NULL ? n->col : 1,
+		    "policy.groups: no group named 'default'; accounts "
+		    "without a group of their own belong to it");
+	}
+	for (size_t k = 0; k < 2; k++)
+		if (names[k][0] != '\0' && conf_group_find(conf, names[k]) ==
+		    NULL) {
+			n = ylookup(root, "policy", keys[k], NULL);
+			err_at(c, n != NULL ? n->line : 1,
+			    n != NULL ? n->col : 1, "policy.%s: no group "
+			    "named '%s' in policy.groups", keys[k], names[k]);
+		}
+	for (size_t i = 0; i < d->nintl; i++)
+		if (d->national[0] != '\0' &&
+		    strncmp(d->intl[i], d->national, strlen(d->intl[i])) == 0) {
+			n = ylookup(root, "dialplan", "national_prefix", NULL);
+			err_at(c, n != NULL ? n->line : 1,
+			    n != NULL ? n->col : 1, "dialplan.national_prefix: "
+			    "'%s' begins with the international prefix '%s'; "
+			    "no national number could be dialled",
+			    d->national, d->intl[i]);
+		}
+}
+
+/*
  * trunks: each names its own trusted zone (its allow list is how the
  * provider is recognised), not the core's and not another trunk's; a
  * listener of that zone sends to it; credentials come in pairs.
@@ -1692,6 +1766,7 @@ check_cross(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 	check_core(c, conf, root);
 	check_trunks(c, conf);
 	check_listen_tls(c, conf);
+	check_policy(c, conf, root);
 
 	if (conf->registrar.min_expires_ms > conf->registrar.max_expires_ms ||
 	    conf->registrar.default_expires_ms < conf->registrar.min_expires_ms ||

@@ -50,6 +50,15 @@
 #define CONF_MAX_DIDS		64		/* per trunk */
 #define CONF_NUMBER_MAX		31		/* a dialled number or prefix */
 #define CONF_CRED_MAX		127		/* trunk username, password */
+#define CONF_PREFIX_MAX		5		/* international/national prefix */
+#define CONF_MAX_INTL		3		/* international prefixes */
+#define CONF_MAX_EMERGENCY	8
+#define CONF_MAX_INTERNAL	32		/* our own number ranges */
+#define CONF_MAX_GROUPS		32
+#define CONF_GROUP_NAME_MAX	31		/* = STORE_GROUP_MAX */
+#define CONF_MAX_POLICY_PREFIXES 128		/* one group's allow or deny */
+#define CONF_MAX_HOURS		8		/* time windows per group */
+#define CONF_HOURS_MAX		31		/* "mon-fri 08:00-18:00" */
 #define CONF_VERSION		1
 
 /* Error collection. */
@@ -357,6 +366,70 @@ struct conf_calls {
 	char		headers[CONF_MAX_HEADERS][CONF_HEADER_NAME_MAX + 1];
 };
 
+/*
+ * How the site's phones dial (FRAUD1): every destination is brought to
+ * E.164 with this before a rule looks at it (policy/e164.h).
+ */
+struct conf_dialplan {
+	char		country_code[4];		/* "1", "49" */
+	size_t		nintl;
+	char		intl[CONF_MAX_INTL][CONF_PREFIX_MAX + 1];
+	char		national[CONF_PREFIX_MAX + 1];	/* "" = none */
+	uint32_t	extension_digits;		/* longest extension */
+	size_t		nemergency;			/* always allowed */
+	char		emergency[CONF_MAX_EMERGENCY][CONF_NUMBER_MAX + 1];
+	size_t		ninternal;	/* E.164 prefixes inside the organisation */
+	char		internal[CONF_MAX_INTERNAL][CONF_NUMBER_MAX + 1];
+};
+
+/* Where a REFER from a call may send it (FRAUD3). */
+enum conf_refer {
+	CONF_REFER_OFF = 0,		/* every REFER: 403 */
+	CONF_REFER_INTERNAL,		/* extensions and dialplan.internal */
+	CONF_REFER_POLICY,		/* whatever the group may dial */
+	CONF_REFER_MAX
+};
+
+/*
+ * A group of accounts (FRAUD1, FRAUD2): what they may dial and how
+ * much.  Limits count per account; 0 is "no limit".
+ */
+struct conf_group {
+	char		name[CONF_GROUP_NAME_MAX + 1];
+	bool		international;		/* outside country_code */
+	bool		premium;		/* premium-rate categories */
+	bool		high_risk;		/* the rest of the high-risk list */
+	size_t		nallow;			/* E.164 prefixes, win over deny */
+	char		allow[CONF_MAX_POLICY_PREFIXES][CONF_NUMBER_MAX + 1];
+	size_t		ndeny;
+	char		deny[CONF_MAX_POLICY_PREFIXES][CONF_NUMBER_MAX + 1];
+	uint32_t	max_concurrent;
+	uint32_t	calls_per_minute;
+	uint32_t	calls_per_day;
+	uint32_t	minutes_per_day;
+	size_t		nhours;			/* empty: any time */
+	char		hours[CONF_MAX_HOURS][CONF_HOURS_MAX + 1];
+	struct conf_mark at;
+};
+
+struct conf_policy {
+	char		high_risk_file[CONF_PATH_MAX + 1];	/* "" built in */
+	struct conf_mark high_risk_file_at;
+	enum conf_refer	refer;
+	char		forward_group[CONF_GROUP_NAME_MAX + 1];
+	char		core_group[CONF_GROUP_NAME_MAX + 1];	/* "" unchecked */
+	uint32_t	max_redirects;		/* 3xx from the core followed */
+	size_t		ngroups;
+	struct conf_group groups[CONF_MAX_GROUPS];
+};
+
+/* PROT6: when a worker counts as overloaded, and what it sheds. */
+struct conf_overload {
+	uint32_t	queue_high;		/* datagrams waiting: shed above */
+	uint32_t	busy_percent;		/* loop busy: shed above */
+	bool		reply;			/* 503 to what is shed (else drop) */
+};
+
 struct sw_conf {
 	uint32_t		version;
 	struct conf_node	node;
@@ -377,6 +450,9 @@ struct sw_conf {
 	struct conf_calls	calls;
 	size_t			ntrunks;
 	struct conf_trunk	trunks[CONF_MAX_TRUNKS];
+	struct conf_dialplan	dialplan;
+	struct conf_policy	policy;
+	struct conf_overload	overload;
 	bool			listen_overridden;	/* by conf_listen_override() */
 	/* The config file's directory, as given ("." for a buffer or a
 	 * bare file name): relative TLS paths start here. */
@@ -456,6 +532,23 @@ const char *conf_log_level_name(enum conf_log_level l);
 const char *conf_syslog_facility_name(int facility);
 const char *conf_method_name(int method);
 const char *conf_algorithm_name(int alg);
+const char *conf_refer_name(enum conf_refer r);
+/* The group called name, or NULL. */
+const struct conf_group *conf_group_find(const struct sw_conf *conf,
+	    const char *name);
+
+/*
+ * A time window of a group, "mon-fri 08:00-18:00", "sat 09:00-13:00",
+ * "daily 22:00-06:00" (past midnight: into the next day).  days: bit 0
+ * Monday .. bit 6 Sunday; minutes of the day, to may be 1440.  0 or
+ * -1 with a reason in why.
+ */
+struct conf_hours {
+	uint8_t		days;
+	uint16_t	from, to;
+};
+int	conf_hours_parse(const char *s, struct conf_hours *ret, char *why,
+	    size_t cap);
 /* "192.0.2.0/24" */
 const char *conf_cidr_str(const struct conf_cidr *c, char *buf, size_t cap);
 /* Does the prefix contain the address? */

@@ -651,6 +651,181 @@ static const struct conf_key calls_keys[] = {
 	K_END
 };
 
+/* Digits only: a country code or a dialling prefix. */
+static int
+check_digits(const char *s, char *why, size_t cap)
+{
+	for (const char *p = s; *p != '\0'; p++)
+		if (!(*p >= '0' && *p <= '9')) {
+			snprintf(why, cap, "digits only (found '%c')", *p);
+			return -1;
+		}
+	return 0;
+}
+
+/* An E.164 prefix as rules are written: "+44900" or "44900". */
+static int
+check_e164_prefix(const char *s, char *why, size_t cap)
+{
+	const char *p = s[0] == '+' ? s + 1 : s;
+
+	if (*p == '\0' || strlen(p) > 15) {
+		snprintf(why, cap, "an E.164 prefix has 1 to 15 digits");
+		return -1;
+	}
+	return check_digits(p, why, cap);
+}
+
+static int
+check_group_name(const char *s, char *why, size_t cap)
+{
+	for (const char *p = s; *p != '\0'; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (!ctype_is(ch, CT_ALNUM) && ch != '.' && ch != '_' &&
+		    ch != '-') {
+			snprintf(why, cap, "group names may only contain "
+			    "letters, digits, '.', '_' and '-' (found '%c')", ch);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+check_hours(const char *s, char *why, size_t cap)
+{
+	struct conf_hours h;
+
+	return conf_hours_parse(s, &h, why, cap);
+}
+
+static const struct conf_key prefix_elem = {
+	.name = "prefix", .type = CONF_T_STR, .off = 0,
+	.size = CONF_PREFIX_MAX + 1, .min = 1, .max = CONF_PREFIX_MAX,
+	.check = check_digits,
+};
+
+static const struct conf_key e164_elem = {
+	.name = "prefix", .type = CONF_T_STR, .off = 0,
+	.size = CONF_NUMBER_MAX + 1, .min = 1, .max = 16,
+	.check = check_e164_prefix,
+};
+
+static const struct conf_key hours_elem = {
+	.name = "hours", .type = CONF_T_STR, .off = 0,
+	.size = CONF_HOURS_MAX + 1, .min = 1, .max = CONF_HOURS_MAX,
+	.check = check_hours,
+};
+
+static const struct conf_key dialplan_keys[] = {
+	{ .name = "country_code", .type = CONF_T_STR,
+	  .off = offsetof(struct conf_dialplan, country_code),
+	  .size = FSIZE(struct conf_dialplan, country_code), .min = 1,
+	  .max = 3, .check = check_digits, .def = "1" },
+	{ .name = "international_prefixes", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_dialplan, intl),
+	  .size = FSIZE(struct conf_dialplan, intl), .min = 1,
+	  .max = CONF_MAX_INTL, .sub = &prefix_elem,
+	  .elem_size = CONF_PREFIX_MAX + 1,
+	  .count_off = offsetof(struct conf_dialplan, nintl) },
+	{ .name = "national_prefix", .type = CONF_T_STR,
+	  .off = offsetof(struct conf_dialplan, national),
+	  .size = FSIZE(struct conf_dialplan, national), .min = 0,
+	  .max = CONF_PREFIX_MAX, .check = check_digits, .def = "1" },
+	{ .name = "extension_digits", .type = CONF_T_UINT,
+	  .off = offsetof(struct conf_dialplan, extension_digits),
+	  .size = FSIZE(struct conf_dialplan, extension_digits),
+	  .min = 1, .max = 8, .def = "4" },
+	{ .name = "emergency", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_dialplan, emergency),
+	  .size = FSIZE(struct conf_dialplan, emergency), .min = 1,
+	  .max = CONF_MAX_EMERGENCY, .sub = &number_elem,
+	  .elem_size = CONF_NUMBER_MAX + 1,
+	  .count_off = offsetof(struct conf_dialplan, nemergency) },
+	{ .name = "internal", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_dialplan, internal),
+	  .size = FSIZE(struct conf_dialplan, internal), .min = 0,
+	  .max = CONF_MAX_INTERNAL, .sub = &e164_elem,
+	  .elem_size = CONF_NUMBER_MAX + 1,
+	  .count_off = offsetof(struct conf_dialplan, ninternal) },
+	K_END
+};
+
+static const struct conf_enum_val refer_vals[] = {
+	{ "off", CONF_REFER_OFF, NULL },
+	{ "internal", CONF_REFER_INTERNAL, NULL },
+	{ "policy", CONF_REFER_POLICY, NULL },
+	{ NULL, 0, NULL }
+};
+
+static const struct conf_key group_keys[] = {
+	{ .name = "name", .type = CONF_T_STR, .flags = CONF_K_REQUIRED,
+	  .off = offsetof(struct conf_group, name),
+	  .size = FSIZE(struct conf_group, name),
+	  .min = 1, .max = CONF_GROUP_NAME_MAX, .check = check_group_name },
+	K_BOOL("international", struct conf_group, international, "false"),
+	K_BOOL("premium", struct conf_group, premium, "false"),
+	K_BOOL("high_risk", struct conf_group, high_risk, "false"),
+	{ .name = "allow", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_group, allow),
+	  .size = FSIZE(struct conf_group, allow), .min = 0,
+	  .max = CONF_MAX_POLICY_PREFIXES, .sub = &e164_elem,
+	  .elem_size = CONF_NUMBER_MAX + 1,
+	  .count_off = offsetof(struct conf_group, nallow) },
+	{ .name = "deny", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_group, deny),
+	  .size = FSIZE(struct conf_group, deny), .min = 0,
+	  .max = CONF_MAX_POLICY_PREFIXES, .sub = &e164_elem,
+	  .elem_size = CONF_NUMBER_MAX + 1,
+	  .count_off = offsetof(struct conf_group, ndeny) },
+	K_UINT(struct conf_group, max_concurrent, 0, 100000, "4"),
+	K_UINT(struct conf_group, calls_per_minute, 0, 1000000, "10"),
+	K_UINT(struct conf_group, calls_per_day, 0, 10000000, "500"),
+	K_UINT(struct conf_group, minutes_per_day, 0, 1440000, "600"),
+	{ .name = "hours", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_group, hours),
+	  .size = FSIZE(struct conf_group, hours), .min = 0,
+	  .max = CONF_MAX_HOURS, .sub = &hours_elem,
+	  .elem_size = CONF_HOURS_MAX + 1,
+	  .count_off = offsetof(struct conf_group, nhours) },
+	K_END
+};
+
+static const struct conf_key group_elem = {
+	.name = "groups", .type = CONF_T_MAP, .flags = CONF_K_MARK,
+	.off = 0, .size = sizeof(struct conf_group), .sub = group_keys,
+	.mark_off = offsetof(struct conf_group, at),
+};
+
+static const struct conf_key policy_keys[] = {
+	{ .name = "high_risk_file", .type = CONF_T_STR, .flags = CONF_K_MARK,
+	  .off = offsetof(struct conf_policy, high_risk_file),
+	  .size = FSIZE(struct conf_policy, high_risk_file), .min = 0,
+	  .max = FSIZE(struct conf_policy, high_risk_file) - 1, .def = "",
+	  .mark_off = offsetof(struct conf_policy, high_risk_file_at) },
+	K_ENUM("refer", struct conf_policy, refer, refer_vals, "internal"),
+	K_STR("forward_group", struct conf_policy, forward_group, 1,
+	    check_group_name, "default"),
+	K_STR("core_group", struct conf_policy, core_group, 0,
+	    check_group_name, ""),
+	K_UINT(struct conf_policy, max_redirects, 0, 5, "2"),
+	{ .name = "groups", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_policy, groups),
+	  .size = FSIZE(struct conf_policy, groups), .min = 1,
+	  .max = CONF_MAX_GROUPS, .sub = &group_elem,
+	  .elem_size = sizeof(struct conf_group),
+	  .count_off = offsetof(struct conf_policy, ngroups) },
+	K_END
+};
+
+static const struct conf_key overload_keys[] = {
+	K_UINT(struct conf_overload, queue_high, 0, 1000000, "2000"),
+	K_UINT(struct conf_overload, busy_percent, 10, 100, "90"),
+	K_BOOL("reply", struct conf_overload, reply, "false"),
+	K_END
+};
+
 const struct conf_key conf_schema[] = {
 	{ .name = "version", .type = CONF_T_UINT, .flags = CONF_K_REQUIRED,
 	  .off = offsetof(struct sw_conf, version),
@@ -686,6 +861,9 @@ const struct conf_key conf_schema[] = {
 	  .max = CONF_MAX_TRUNKS, .sub = &trunk_elem,
 	  .elem_size = sizeof(struct conf_trunk),
 	  .count_off = offsetof(struct sw_conf, ntrunks) },
+	K_MAP("dialplan", struct sw_conf, dialplan, dialplan_keys),
+	K_MAP("policy", struct sw_conf, policy, policy_keys),
+	K_MAP("overload", struct sw_conf, overload, overload_keys),
 	K_END
 };
 
@@ -703,6 +881,90 @@ conf_algorithm_name(int alg)
 	const char *s = conf_enum_name(alg_vals, alg);
 
 	return s != NULL ? s : "?";
+}
+
+const char *
+conf_refer_name(enum conf_refer r)
+{
+	const char *s = conf_enum_name(refer_vals, (int)r);
+
+	return s != NULL ? s : "?";
+}
+
+const struct conf_group *
+conf_group_find(const struct sw_conf *conf, const char *name)
+{
+	for (size_t i = 0; i < conf->policy.ngroups; i++)
+		if (strcmp(conf->policy.groups[i].name, name) == 0)
+			return &conf->policy.groups[i];
+	return NULL;
+}
+
+static int
+hhmm(const char *s, unsigned *ret)
+{
+	if (!(s[0] >= '0' && s[0] <= '2') || !(s[1] >= '0' && s[1] <= '9') ||
+	    s[2] != ':' || !(s[3] >= '0' && s[3] <= '5') ||
+	    !(s[4] >= '0' && s[4] <= '9'))
+		return -1;
+	*ret = (unsigned)((s[0] - '0') * 10 + (s[1] - '0')) * 60 +
+	    (unsigned)((s[3] - '0') * 10 + (s[4] - '0'));
+	return *ret <= 24 * 60 ? 0 : -1;
+}
+
+int
+conf_hours_parse(const char *s, struct conf_hours *ret, char *why,
+    size_t cap)
+{
+	static const char *const dn[7] = {
+		"mon", "tue", "wed", "thu", "fri", "sat", "sun"
+	};
+	const char *sp = strchr(s, ' ');
+	char days[16];
+	int a = -1, b = -1;
+	unsigned from, to;
+
+	memset(ret, 0, sizeof(*ret));
+	if (sp == NULL || (size_t)(sp - s) >= sizeof(days))
+		goto bad;
+	memcpy(days, s, (size_t)(sp - s));
+	days[sp - s] = '\0';
+	if (strcmp(days, "daily") == 0) {
+		a = 0;
+		b = 6;
+	} else {
+		char *dash = strchr(days, '-');
+
+		if (dash != NULL)
+			*dash = '\0';
+		for (int i = 0; i < 7; i++) {
+			if (strcmp(days, dn[i]) == 0)
+				a = i;
+			if (dash != NULL && strcmp(dash + 1, dn[i]) == 0)
+				b = i;
+		}
+		if (dash == NULL)
+			b = a;
+		if (a < 0 || b < 0)
+			goto bad;
+	}
+	for (int i = a;; i = (i + 1) % 7) {	/* "fri-mon" wraps */
+		ret->days |= (uint8_t)(1u << i);
+		if (i == b)
+			break;
+	}
+	sp++;
+	if (strlen(sp) != 11 || sp[5] != '-' || hhmm(sp, &from) < 0 ||
+	    hhmm(sp + 6, &to) < 0 || from == 24 * 60 || from == to)
+		goto bad;
+	ret->from = (uint16_t)from;
+	ret->to = (uint16_t)to;
+	return 0;
+bad:
+	snprintf(why, cap, "a time window is DAYS HH:MM-HH:MM, DAYS one of "
+	    "mon..sun, a range like mon-fri, or daily (e.g. \"mon-fri "
+	    "08:00-18:00\")");
+	return -1;
 }
 
 const char *

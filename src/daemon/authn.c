@@ -253,6 +253,8 @@ authn_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 	const struct zone_rt *z = guard_zone(w, src);
 	struct digest_expect x = { .realm = s->realm, .uri = m->ruri.raw,
 	    .algs = s->algs };
+	const char *lsn = src->lsn < CONF_MAX_LISTEN ?
+	    strchr(w->env->lsn_name[src->lsn], ':') : NULL;
 	struct digest_cred c;
 	struct digest_parsed p;
 	struct digest_ha1 ha1 = { 0 };
@@ -260,6 +262,9 @@ authn_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 	struct rl_key k;
 	enum digest_reason why;
 	enum guard_verdict g;
+
+	if (lsn != NULL)
+		x.here = slice_cstr(lsn + 1);	/* "udp:HOST:PORT" */
 	enum secevent_type type;
 	const char *refused;
 	uint8_t ab[16];

@@ -288,7 +288,7 @@ call_answered(struct call *c)
 	c->svc->st.answered++;
 	timer_cancel(&c->svc->w->timers, &c->t_ring);
 	timer_cancel(&c->svc->w->timers, &c->t_fail);
-	call_arm(c, &c->t_max, conf->calls.max_duration_ms);
+	call_arm(c, &c->t_max, policy_max_ms(c, conf->calls.max_duration_ms));
 	if (conf->calls.keepalive_ms > 0)
 		call_arm(c, &c->t_keep, conf->calls.keepalive_ms);
 	call_se_refreshed(c);
@@ -316,6 +316,7 @@ call_end(struct call *c, const char *reason, const char *by, unsigned status)
 		call_event(c, SECEV_CALL_FAILED, reason, status, by);
 	}
 	c->state = CALL_DEAD;
+	policy_release(c);
 	timer_cancel(h, &c->t_ring);
 	timer_cancel(h, &c->t_max);
 	timer_cancel(h, &c->t_retx);
@@ -394,8 +395,12 @@ on_max(struct timer *t, uint64_t now)
 	struct call *c = container_of(t, struct call, t_max);
 
 	(void)now;
-	hangup(c, "max_duration",
-	    "Reason: SIP;cause=200;text=\"Maximum call duration\"\r\n");
+	if (c->minutes_cap)	/* FRAUD2: the account's day is used up */
+		hangup(c, "minutes_per_day", "Reason: SIP;cause=200;"
+		    "text=\"Daily minutes used\"\r\n");
+	else
+		hangup(c, "max_duration", "Reason: SIP;cause=200;"
+		    "text=\"Maximum call duration\"\r\n");
 }
 
 static void

@@ -39,10 +39,10 @@ target_refresh(struct call_svc *s, struct leg *x, const struct sip_msg *m)
 		leg_set(&x->target, na.uri.raw);
 }
 
-/* Relay a non-INVITE request from x to y. */
+/* Relay a non-INVITE request from x to y, with extra header lines. */
 static void
-relay(struct call *c, struct leg *x, struct leg *y, struct txn *t,
-    const struct sip_msg *m)
+relay_extra(struct call *c, struct leg *x, struct leg *y, struct txn *t,
+    const struct sip_msg *m, const char *extra)
 {
 	struct call_svc *s = c->svc;
 	char branch[IDENT_BRANCH_LEN + 1];
@@ -52,7 +52,8 @@ relay(struct call *c, struct leg *x, struct leg *y, struct txn *t,
 	ident_branch(&s->ids, branch);
 	n = out_request(s, y, sip_method_name((enum sip_method)m->method),
 	    ++y->lcseq, branch, m, trusted_leg(c, x),
-	    m->method == SIP_M_UPDATE, NULL, s->scratch, sizeof(s->scratch));
+	    m->method == SIP_M_UPDATE || m->method == SIP_M_REFER, extra,
+	    s->scratch, sizeof(s->scratch));
 	if (n < 0 || (u = ctu_new(c, CTU_RELAY, y)) == NULL) {
 		uas_reply(s->w, t, m, &x->dest, 500, NULL, NULL);
 		return;
@@ -69,6 +70,13 @@ relay(struct call *c, struct leg *x, struct leg *y, struct txn *t,
 		call_unref(c);
 		uas_reply(s->w, t, m, &x->dest, 500, NULL, NULL);
 	}
+}
+
+static void
+relay(struct call *c, struct leg *x, struct leg *y, struct txn *t,
+    const struct sip_msg *m)
+{
+	relay_extra(c, x, y, t, m, NULL);
 }
 
 /* A re-INVITE (or its glare). */
@@ -185,10 +193,11 @@ call_in_dialog(struct worker *w, struct txn *t, const struct sip_msg *m,
 		relay(c, x, y, t, m);
 		return;
 	case SIP_M_REFER:
-		/* transfers through the edge are a toll-fraud path; the
-		 * diversion policy decides them (issue 5), until then no */
-		uas_reply(w, t, m, src, 403, "Transfer Not Allowed", NULL);
-		uas_event(w, SECEV_SIP_POLICY, m, src, 403, "refer refused");
+		/* transfers through the edge are a toll-fraud path: the
+		 * target meets the diversion policy (FRAUD3) first */
+		if (policy_refer(c, x, y, t, m, s->extra_refer,
+		    sizeof(s->extra_refer)) == 0)
+			relay_extra(c, x, y, t, m, s->extra_refer);
 		return;
 	case SIP_M_PRACK:
 		/* we never send reliable provisionals (no 100rel) */

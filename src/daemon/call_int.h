@@ -108,6 +108,14 @@ struct call {
 	uint64_t	 started_ms, answered_ms;
 	uint8_t		 keep_pending;		/* pings without an answer */
 	char		 account[ACCT_USER_MAX + 1];
+	/* FRAUD2: the account whose limits this call counts against
+	 * ("user@domain"), when admitted; released when it ends */
+	char		 usage_key[ACCT_USER_MAX + ACCT_DOMAIN_MAX + 2];
+	uint8_t		 admitted;
+	uint8_t		 minutes_cap;		/* t_max is minutes_per_day's */
+	uint8_t		 redirects;		/* 3xx from the core followed */
+	uint16_t	 redirect_status;	/* a 3xx not followed: answer */
+	uint8_t		 group;			/* policy group of the caller */
 	char		 to_user[64];
 	char		 from_user[ACCT_USER_MAX + 1];	/* B legs' From */
 };
@@ -146,6 +154,7 @@ struct call_svc {
 	char		 names[CONF_MAX_HEADERS][CONF_HEADER_NAME_MAX + 1];
 	uint8_t		 scratch[SIP_MAX_MSG_TCP];
 	char		 extra[8192];
+	char		 extra_refer[512];
 };
 
 /* call.c */
@@ -215,6 +224,34 @@ void	call_abort(struct call *c, unsigned status, const char *reason);
 void	fork_response(struct call *c, struct ctu *u, struct txn *t,
 	    const struct sip_msg *resp);
 void	fork_timeout(struct call *c, struct ctu *u);
+
+/* call_policy.c (FRAUD1-3): the edge's say on where calls may go */
+struct policy_admit {
+	char		 key[ACCT_USER_MAX + ACCT_DOMAIN_MAX + 2];
+	uint8_t		 admitted;
+	uint8_t		 group;
+};
+/* A new call: destination, time window, limits of the account that
+ * answers for it (the caller, or the user a call from the core was
+ * diverted from).  0: go on (*ret to be kept in the call); -1: the
+ * INVITE was answered (403/486/503/484) and an event emitted. */
+int	policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
+	    const struct sip_dest *src, const struct account_info *acct,
+	    int dir, struct policy_admit *ret);
+void	policy_keep(struct call *c, const struct policy_admit *a);
+/* The call ended: give back its place and count its answered time. */
+void	policy_release(struct call *c);
+/* Answered: how long it may last (ms) under minutes_per_day. */
+uint64_t policy_max_ms(struct call *c, uint64_t max_ms);
+/* A 3xx from the core: the user part to follow, or -1 (refused, event
+ * emitted, status to answer in *ret_status). */
+int	policy_redirect(struct call *c, const struct sip_msg *resp,
+	    char *user, size_t cap, unsigned *ret_status);
+/* An in-dialog REFER from leg x: 0 relay it with the extra header
+ * lines written into extra (Refer-To, Referred-By); -1 refused (403
+ * answered, event emitted). */
+int	policy_refer(struct call *c, struct leg *x, struct leg *y,
+	    struct txn *t, const struct sip_msg *m, char *extra, size_t cap);
 
 /* call_dialog.c */
 void	dialog_response(struct call *c, struct ctu *u, struct txn *t,

@@ -24,6 +24,8 @@
 #include "core/wbuf.h"
 #include "sip/hdr.h"
 #include "sip/location.h"
+#include "policy/destpol.h"
+#include "policy/usage.h"
 #include "daemon/call_int.h"
 #include "daemon/probe.h"
 #include "daemon/trunk.h"
@@ -442,6 +444,37 @@ session_timer(struct worker *w, const struct sip_msg *m, uint32_t *ret)
 	return 0;
 }
 
+/* A call from the core to a phone: REFERs inside it meet the policy of
+ * the phone's account group. */
+static void
+callee_group(struct call *c, const char *user)
+{
+	struct worker *w = c->svc->w;
+	const struct destpol *pol = atomic_load_explicit(&w->env->sec.pol,
+	    memory_order_acquire);
+	struct account_info a;
+
+	if (pol != NULL && acct_lookup(w->env->sec.accts, slice_cstr(user),
+	    w->env->sec.realm, &a) == 0) {
+		c->group = (uint8_t)destpol_group(pol, a.group);
+		snprintf(c->account, sizeof(c->account), "%s", a.username);
+	}
+}
+
+/* A call from a trunk: what the core redirects it to is checked as a
+ * forwarding (policy.forward_group). */
+static void
+trunk_group(struct call *c)
+{
+	struct worker *w = c->svc->w;
+	const struct destpol *pol = atomic_load_explicit(&w->env->sec.pol,
+	    memory_order_acquire);
+
+	if (pol != NULL)
+		c->group = (uint8_t)destpol_group(pol,
+		    destpol_opts(pol)->forward_group);
+}
+
 void
 call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
     const struct sip_dest *src, const struct account_info *acct)
@@ -458,6 +491,7 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 	struct call *c;
 	struct ctu *u;
 	uint32_t se;
+	struct policy_admit adm;
 	char ruser[64], fuser[ACCT_USER_MAX + 1], aor[LOC_AOR_MAX + 1];
 
 	if (slice_user(m->ruri.user, ruser, sizeof(ruser)) < 0) {
@@ -497,20 +531,27 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 		}
 		dir = DIR_TO_CORE;
 	}
+	if (policy_new_call(w, t, m, src, acct, (int)dir, &adm) < 0)
+		return;
 	if (session_timer(w, m, &se) < 0) {
 		char ext[40];
 
 		snprintf(ext, sizeof(ext), "Min-SE: %u\r\n",
 		    conf->calls.min_se_ms / 1000);
 		uas_reply(w, t, m, src, 422, NULL, ext);
-		return;
+		goto unadmit;
 	}
 	if ((c = call_new(s)) == NULL) {
 		uas_reply(w, t, m, src, 503, NULL, "Retry-After: 5\r\n");
 		uas_event(w, SECEV_ROUTE_FAILED, m, src, 503, "call table full");
-		return;
+		goto unadmit;
 	}
 	c->dir = (uint8_t)dir;
+	policy_keep(c, &adm);
+	if (dir == DIR_FROM_CORE)
+		callee_group(c, ruser);
+	else if (dir == DIR_FROM_TRUNK)
+		trunk_group(c);
 	c->se_s = se;
 	snprintf(c->to_user, sizeof(c->to_user), "%s", ruser);
 	snprintf(c->from_user, sizeof(c->from_user), "%s", fuser);
@@ -545,6 +586,11 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 		to_core(c, m);
 		break;
 	}
+	return;
+unadmit:
+	if (adm.admitted)
+		usage_release(w->env->sec.usage, adm.key, 0,
+		    usage_day((int64_t)time(NULL)));
 }
 
 /*
@@ -693,6 +739,45 @@ route_failover(struct call *c, struct leg *l)
 	}
 	if (next + 1 < conf->core.ntargets)
 		call_arm(c, &c->t_fail, FAILOVER_MS);
+}
+
+/*
+ * A 3xx from the core (FRAUD3): followed by the edge itself, to the
+ * core again, only when the caller's policy allows the new target;
+ * otherwise the caller hears 403 (a redirect is never relayed: the
+ * phone would follow it anywhere).  0 when a new fork went out.
+ */
+static int
+route_redirect(struct call *c, struct leg *l, const struct sip_msg *resp)
+{
+	struct call_svc *s = c->svc;
+	char user[64];
+	unsigned st;
+	struct sip_msg im;
+	struct sip_perr err;
+	const uint8_t *req;
+	size_t len;
+
+	c->redirect_status = 480;
+	if (policy_redirect(c, resp, user, sizeof(user), &st) < 0) {
+		if (st == 403)
+			c->redirect_status = 403;
+		return -1;
+	}
+	if (c->inv.srv == NULL ||
+	    (req = txn_request(c->inv.srv, &len)) == NULL)
+		return -1;
+	snprintf(c->to_user, sizeof(c->to_user), "%s", user);
+	/* 8.1.3.4: the same Call-ID, From and To tag-less dialog, a new
+	 * CSeq: the fork is sent again, to the new target */
+	if (sip_msg_parse(req, len, &s->w->env->lim,
+	    sip_dest_reliable(&c->a.dest) ? SIP_PARSE_STREAM : 0, &im,
+	    s->w->hdrs2, SIP_MAX_HDRS, &err) <= 0 ||
+	    fork_core(c, l, &im, l->target_idx, c->to_user) < 0) {
+		l->state = LEG_DONE;
+		forks_done(c);
+	}
+	return 0;
 }
 
 /* Hang up a 2xx nobody wants (a losing fork, or after CANCEL). */
@@ -875,8 +960,11 @@ fork_response(struct call *c, struct ctu *u, struct txn *t,
 		route_failover(c, l);
 		return;
 	}
+	if (st >= 300 && st < 400 && (c->dir == DIR_TO_CORE ||
+	    c->dir == DIR_FROM_TRUNK) && route_redirect(c, l, resp) == 0)
+		return;
 	l->state = LEG_DONE;
-	keep_best(c, st);
+	keep_best(c, st >= 300 && st < 400 ? c->redirect_status : st);
 	if (st >= 600) {
 		call_stop_forks(c);
 		reply_a(c, st, NULL);

@@ -30,6 +30,8 @@ struct scan_db;
 struct scan_bh;
 struct trust_table;
 struct acl;
+struct destpol;
+struct usage_table;
 
 /* A zone as the message path needs it, built once from the config. */
 struct zone_rt {
@@ -77,7 +79,14 @@ struct sw_sec {
 	struct trust_table	*trust;
 	struct reg_policy	 regp;
 	struct zone_rt		 zones[CONF_MAX_ZONES];
-	uint64_t		 gen[2];	/* store_gen: accounts, bans */
+	uint64_t		 gen[3];	/* store_gen: accounts, bans, resets */
+	/* FRAUD1-3: the destination policy, swapped whole by a reload
+	 * (workers load it once per decision); the one it replaced is
+	 * freed a few seconds later, when no decision can still hold it */
+	struct destpol *_Atomic	 pol;
+	struct destpol		*pol_retired;
+	uint64_t		 pol_retired_ms;
+	struct usage_table	*usage;		/* FRAUD2 counters */
 };
 
 struct sw_env {

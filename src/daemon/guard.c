@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "daemon/guard.h"
+#include "daemon/ident.h"
+#include "daemon/overload.h"
 #include "sip/hdr.h"
 #include "daemon/state.h"
 #include "policy/acl.h"
@@ -168,9 +170,75 @@ guard_authenticated(struct worker *w, const struct sip_dest *src,
 	return guard_take(w, src, &k, &z->authed, "authenticated", sample);
 }
 
+/* Shed one request (the worker is overloaded): count, maybe answer,
+ * report. */
+static enum guard_verdict
+shed(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
+    size_t len, const struct overload_peek *pk)
+{
+	const struct overload *o = &w->ovl;
+	int reply = w->env->conf->overload.reply;
+	struct secevent ev;
+	char extra[40];
+
+	w->st.overload_shed++;
+	overload_note_shed(&w->ovl);
+	/* answering costs a salvage and a send: only when asked to */
+	if (reply && sip_echo_salvage(buf, len, w->env->lim.max_line * 4,
+	    &w->echo) == 0) {
+		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
+		    guard_zone(w, src)->retry_after_s);
+		uas_reply_stateless(w, &w->echo, src, 503, NULL, extra);
+	} else
+		reply = 0;
+	/* no extra fields: building them costs more than the shedding,
+	 * and the event stream suppresses most of these events anyway */
+	secevent_init(&ev, SECEV_OVERLOAD_SHED);
+	ev.reason = "worker overloaded";
+	ev.detail = overload_trigger_detail(o->trigger);
+	ev.status = reply ? 503 : 0;
+	ev.method = pk->method;
+	worker_event(w, &ev, src);
+	return GUARD_DROP;
+}
+
+/*
+ * The overload stage for a packet from an untrusted zone that passed
+ * the budgets; trust: what its source earned.  Sources with trust are
+ * never shed, so they need no look at the bytes; the others only while
+ * overloaded, or 1 in OVERLOAD_SAMPLE to learn what they cost.
+ */
+static enum guard_verdict
+overload_stage(struct worker *w, const struct sip_dest *src,
+    const uint8_t *buf, size_t len, unsigned trust, int *timed)
+{
+	struct overload *o = &w->ovl;
+	struct overload_peek pk;
+	int owner;
+
+	if (trust > 0)
+		return GUARD_PASS;
+	if (!overload_active(o) && !overload_sample(o))
+		return GUARD_PASS;
+	overload_peek(buf, len, &pk);
+	if (pk.kind == OVERLOAD_K_IN_DIALOG) {
+		/* every dialog of ours carries a tag we made (ident.h);
+		 * another tag cannot name one, only dodge the shedding */
+		owner = ident_tag_owner(pk.to_tag);
+		if (owner >= 0 && (unsigned)owner < w->env->nworkers)
+			return GUARD_PASS;
+	} else if (pk.kind != OVERLOAD_K_NEW)
+		return GUARD_PASS;
+	if (!overload_active(o)) {
+		*timed = 1;
+		return GUARD_PASS;
+	}
+	return shed(w, src, buf, len, &pk);
+}
+
 enum guard_verdict
 guard_packet(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
-    size_t len)
+    size_t len, int *timed)
 {
 	struct sw_sec *s = &w->env->sec;
 	const struct zone_rt *z = guard_zone(w, src);
@@ -181,8 +249,9 @@ guard_packet(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
 	struct rl_rate r;
 	struct rl_key k;
 	uint64_t now;
-	unsigned m;
+	unsigned m, trust;
 
+	*timed = 0;
 	if (ban_check(s->bans, &src->addr, wall_ms(), &hit)) {
 		struct secevent ev;
 
@@ -204,7 +273,7 @@ guard_packet(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
 	if (z->trusted)
 		return GUARD_PASS;
 	now = uv_now(&w->loop);
-	m = guard_trust(w, src);
+	m = trust = guard_trust(w, src);
 	if (m == 0)
 		m = 1;
 	r = scaled(z->src, m);
@@ -216,7 +285,8 @@ guard_packet(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
 	if (rl_key_prefix(&k, &src->addr) == 0 &&
 	    !rl_take(s->rl, &k, &r, 1, now, &res))
 		return limited(w, src, &res, "prefix", 0, sample);
-	return GUARD_PASS;
+	/* after the budgets, so that a flood still earns its bans */
+	return overload_stage(w, src, buf, len, trust, timed);
 }
 
 /* hdr:<Name> signatures: the idx-th field of that name, any form. */

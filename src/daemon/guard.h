@@ -16,10 +16,20 @@ enum guard_verdict {
 	GUARD_LIMIT,		/* over a limit: 503 + Retry-After */
 };
 
-/* Stages 1-3, before parsing: bans, the zone ACL, per-source and
- * per-prefix budgets. */
+/*
+ * Stages 1-3, before parsing: bans, the zone ACL, per-source and
+ * per-prefix budgets; then overload control (PROT6): while the worker
+ * is overloaded, a new out-of-dialog request from an untrusted zone is
+ * shed (GUARD_DROP, counted, event overload.shed, answered 503 +
+ * Retry-After when overload.reply is set) unless its source earned
+ * trust by authenticating or it carries credentials.  Responses, ACK,
+ * CANCEL and requests with a To tag of ours always pass, and so does
+ * everything from a trusted zone.  *timed is set when the request is
+ * one that would have been shed, let through now, and its processing
+ * should be timed for the detector (overload_cost()).
+ */
 enum guard_verdict guard_packet(struct worker *w, const struct sip_dest *src,
-	    const uint8_t *buf, size_t len);
+	    const uint8_t *buf, size_t len, int *timed);
 
 /* After parsing, before a transaction: scanner signatures and the
  * zone's per-method budgets.  1 when m has been dealt with (dropped,

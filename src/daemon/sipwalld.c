@@ -17,6 +17,7 @@
 #include "sip/tls.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "daemon/fraud.h"
 #include "daemon/state.h"
 #include "daemon/worker.h"
 
@@ -106,6 +107,89 @@ event_simple(struct sw_env *env, enum secevent_type type, const char *detail)
 	secevent_init(&ev, type);
 	ev.detail = detail;
 	evlog_emit(env->ev, &ev);
+}
+
+/* Canonical YAML of conf, with dialplan and policy taken from pol
+ * (NULL: its own), into a heap string; NULL on failure. */
+static char *
+conf_text(const struct sw_conf *conf, const struct sw_conf *pol)
+{
+	struct sw_conf *tmp = malloc(sizeof(*tmp));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (tmp == NULL)
+		return NULL;
+	memcpy(tmp, conf, sizeof(*tmp));
+	if (pol != NULL) {
+		tmp->dialplan = pol->dialplan;
+		tmp->policy = pol->policy;
+	}
+	if ((f = open_memstream(&buf, &len)) != NULL) {
+		conf_print(f, tmp);
+		fclose(f);
+	}
+	free(tmp);
+	return buf;
+}
+
+/*
+ * SIGHUP: read the config again.  The dial plan and the fraud policy
+ * (groups, lists, limits, windows, refer) take effect at once, for new
+ * calls; calls in progress go on.  Anything else needs a restart, and
+ * the operator is told which.  A config that does not load changes
+ * nothing.
+ */
+static void
+reload(struct sw_env *env, const char *path, const char *const *specs,
+    size_t nspecs, const char *state_dir)
+{
+	struct sw_conf *nc = NULL;
+	struct conf_diag diag;
+	struct secevent ev;
+	char err[CONF_DIAG_LEN], *a, *b;
+	int other;
+
+	conf_diag_init(&diag);
+	if (conf_load(path, &nc, &diag) < 0) {
+		log_warnx("reload of %s refused, keeping the running config:",
+		    path);
+		conf_diag_print(stderr, &diag);
+		secevent_init(&ev, SECEV_CONFIG_REJECTED);
+		ev.reason = "invalid";
+		ev.detail = diag.n > 0 ? diag.e[0].text : "unreadable";
+		evlog_emit(env->ev, &ev);
+		return;
+	}
+	for (size_t i = 0; i < nspecs; i++)
+		conf_listen_override(nc, specs[i], &diag);
+	if (state_dir != NULL)
+		snprintf(nc->node.state_dir, sizeof(nc->node.state_dir), "%s",
+		    state_dir);
+	if (fraud_reload(env, nc, err, sizeof(err)) < 0) {
+		log_warnx("reload: policy: %s; keeping the running one", err);
+		secevent_init(&ev, SECEV_CONFIG_REJECTED);
+		ev.reason = "policy";
+		ev.detail = err;
+		evlog_emit(env->ev, &ev);
+		conf_free(nc);
+		return;
+	}
+	a = conf_text(env->conf, nc);
+	b = conf_text(nc, NULL);
+	other = a == NULL || b == NULL || strcmp(a, b) != 0;
+	free(a);
+	free(b);
+	if (other)
+		log_warnx("reload: dialplan and policy applied; other "
+		    "changes in %s take effect after a restart", path);
+	secevent_init(&ev, SECEV_CONFIG_CHANGED);
+	ev.reason = "reload";
+	ev.detail = other ? "dialplan and policy applied; other changes "
+	    "need a restart" : "dialplan and policy applied";
+	evlog_emit(env->ev, &ev);
+	conf_free(nc);
 }
 
 int
@@ -254,8 +338,11 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (sig == SIGHUP) {
-			log_info("SIGHUP: reopening the event log");
+			log_info("SIGHUP: reopening the event log, reloading "
+			    "the policy");
 			evlog_reopen(env.ev);
+			reload(&env, conf_path, listen_specs, nspecs,
+			    state_dir);
 			continue;
 		}
 		log_info("%s: shutting down", sig == SIGINT ? "SIGINT" :

@@ -10,6 +10,7 @@
 #include "auth/replay.h"
 #include "core/jsonw.h"
 #include "core/log.h"
+#include "daemon/fraud.h"
 #include "daemon/state.h"
 #include "policy/acl.h"
 #include "policy/bruteforce.h"
@@ -654,7 +655,7 @@ state_open(struct sw_env *env)
 		return r;
 	store_gen(s->st, STORE_GEN_ACCOUNTS, &s->gen[0]);
 	store_gen(s->st, STORE_GEN_BANS, &s->gen[1]);
-	if ((r = accounts_reload(env)) < 0)
+	if ((r = accounts_reload(env)) < 0 || (r = fraud_open(env)) < 0)
 		return r;
 	if ((r = store_reg_load_unexpired(s->st, (int64_t)time(NULL),
 	    reg_load_one, &rl)) < 0) {
@@ -822,6 +823,7 @@ state_tick(struct sw_env *env)
 	}
 	loc_expire(s->loc, (int64_t)time(NULL), reg_expired, env);
 	bans_sweep(env);
+	fraud_tick(env);
 }
 
 void
@@ -829,7 +831,9 @@ state_close(struct sw_env *env)
 {
 	struct sw_sec *s = &env->sec;
 
+	fraud_close(env);
 	store_writer_stop(s->wr);
+	fraud_free(env);
 	store_close(s->st);
 	acct_table_free(s->accts);
 	loc_free(s->loc);

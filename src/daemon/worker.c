@@ -239,6 +239,8 @@ on_message(void *ctx, const struct sip_dest *src, const uint8_t *buf,
 {
 	struct worker *w = ctx;
 	enum guard_verdict g;
+	uint64_t t0;
+	int timed;
 
 	w->st.rx++;
 	txn_layer_set_now(w->txl, uv_now(&w->loop));
@@ -252,9 +254,25 @@ on_message(void *ctx, const struct sip_dest *src, const uint8_t *buf,
 		buf += k;
 		len -= k;
 	}
-	if ((g = guard_packet(w, src, buf, len)) == GUARD_DROP)
+	overload_tick(&w->ovl);
+	if ((g = guard_packet(w, src, buf, len, &timed)) == GUARD_DROP)
 		return;
+	if (!timed) {
+		process(w, src, buf, len, g, 0);
+		return;
+	}
+	/* what a request overload control would shed costs (a sample) */
+	t0 = uv_hrtime();
 	process(w, src, buf, len, g, 0);
+	overload_cost(&w->ovl, uv_hrtime() - t0);
+}
+
+static void
+on_backlog(void *ctx, const struct sip_backlog *b)
+{
+	struct worker *w = ctx;
+
+	overload_queue(&w->ovl, b->queued, b->capacity, b->drops);
 }
 
 void
@@ -341,6 +359,7 @@ static const struct sip_rx_ops rx_ops = {
 	.message = on_message,
 	.stream_error = on_stream_error,
 	.conn_event = on_conn_event,
+	.backlog = on_backlog,
 };
 
 /* ---- lifecycle ---- */
@@ -396,7 +415,8 @@ worker_new(struct sw_env *env, unsigned idx, struct worker **ret)
 	w->tick.data = w;
 	uv_async_init(&w->loop, &w->wake, on_wake);
 	w->wake.data = w;
-	if ((r = reg_service_init(w)) < 0 ||
+	if ((r = overload_init(&w->ovl, &w->loop, &c->overload)) < 0 ||
+	    (r = reg_service_init(w)) < 0 ||
 	    (r = call_service_init(w)) < 0 ||
 	    (r = trunkreg_init(w)) < 0 ||
 	    (r = probe_init(w)) < 0 ||
@@ -462,6 +482,15 @@ worker_main(void *arg)
 	probe_start(w);
 	worker_tick_rearm(w);
 	uv_run(&w->loop, UV_RUN_DEFAULT);
+	log_info("%llu messages, %llu requests, %llu responses, %llu sent; "
+	    "overload: shed %llu in %llu episodes; %llu refused with tables "
+	    "full", (unsigned long long)w->st.rx,
+	    (unsigned long long)w->st.requests,
+	    (unsigned long long)w->st.responses,
+	    (unsigned long long)w->st.replied,
+	    (unsigned long long)w->st.overload_shed,
+	    (unsigned long long)w->ovl.episodes,
+	    (unsigned long long)w->st.shed);
 	return NULL;
 }
 

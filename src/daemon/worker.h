@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "daemon/env.h"
+#include "daemon/overload.h"
 #include "sip/build.h"
 
 struct worker_stats {
@@ -23,6 +24,7 @@ struct worker_stats {
 	uint64_t	replied;	/* responses we sent */
 	uint64_t	send_errors;
 	uint64_t	shed;		/* refused: transaction table full */
+	uint64_t	overload_shed;	/* shed by overload control (PROT6) */
 	uint64_t	banned;		/* dropped: source banned */
 	uint64_t	acl_denied;
 	uint64_t	rate_limited;
@@ -54,6 +56,7 @@ struct worker {
 	struct udp_sock		*udp[CONF_MAX_LISTEN];
 	struct tcp_listener	*tcp[CONF_MAX_LISTEN];	/* tcp and tls */
 	struct worker_stats	 st;
+	struct overload		 ovl;		/* overload.c */
 	/* scratch, reused for every message */
 	struct sip_hdr		 hdrs[SIP_MAX_HDRS];
 	struct sip_hdr		 hdrs2[SIP_MAX_HDRS];	/* a second message */

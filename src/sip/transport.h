@@ -27,6 +27,20 @@ enum sip_conn_event {
 	SIP_CONN_EV_MAX
 };
 
+/*
+ * A UDP socket's receive queue, from SO_MEMINFO.  The kernel counts
+ * bytes with their buffer overhead; datagrams are estimated from the
+ * mean length of the last batch (the overhead of a loopback or
+ * Ethernet datagram: its length rounded up to a power of two, plus
+ * the socket buffer's own).
+ */
+struct sip_backlog {
+	uint8_t		lsn;
+	uint32_t	queued;		/* datagrams waiting (estimate) */
+	uint32_t	capacity;	/* datagrams the buffer holds (estimate) */
+	uint32_t	drops;		/* dropped by the kernel since the last report */
+};
+
 /* What a transport hands up.  buf is valid only during the call. */
 struct sip_rx_ops {
 	/* One datagram, or one framed stream message. */
@@ -43,6 +57,9 @@ struct sip_rx_ops {
 	 * failures); kind is an enum sip_conn_event. */
 	void	(*conn_event)(void *ctx, const struct sip_dest *src,
 		    const char *reason, int kind);
+	/* UDP, optional: a receive batch came back full, so more is
+	 * waiting; what the socket holds now (overload control). */
+	void	(*backlog)(void *ctx, const struct sip_backlog *b);
 };
 
 struct udp_sock;

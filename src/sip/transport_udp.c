@@ -3,12 +3,15 @@
  * (SO_REUSEPORT lets the kernel spread sources over workers and keeps a
  * source on one worker, so a retransmission meets its transaction).
  * Receive uses libuv's recvmmsg batching into one buffer allocated at
- * open; send is a direct, non-blocking sendmsg.
+ * open; send is a direct, non-blocking sendmsg.  After a full batch
+ * (more is waiting) the socket's queue is read with SO_MEMINFO and
+ * reported through ops->backlog (overload control, PROT6).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/sock_diag.h>
 
 #include "core/log.h"
 #include "sip/transport.h"
@@ -25,6 +28,10 @@ struct udp_sock {
 	const struct sip_rx_ops	*ops;
 	void			*ctx;
 	uint8_t			*rbuf;
+	/* the batch being delivered */
+	uint32_t		 batch_n;
+	uint64_t		 batch_bytes;
+	uint32_t		 drops;		/* SK_MEMINFO_DROPS last seen */
 };
 
 static void
@@ -35,6 +42,46 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	(void)suggested;
 	buf->base = (char *)s->rbuf;
 	buf->len = UDP_SLOT * UDP_BATCH;
+}
+
+/* Buffer bytes the kernel charges for a datagram of mean length len. */
+static uint32_t
+truesize(uint64_t len)
+{
+	uint32_t t = 512;
+
+	while (t < len + 400 && t < (1u << 20))
+		t <<= 1;
+	return t + 256;
+}
+
+/* After a full batch: what waits behind it (one getsockopt). */
+static void
+report_backlog(struct udp_sock *s)
+{
+	uint32_t mi[SK_MEMINFO_VARS], per, d;
+	socklen_t sl = sizeof(mi);
+	struct sip_backlog b;
+	uv_os_fd_t fd;
+
+	if (s->ops->backlog == NULL || s->batch_n == 0 ||
+	    uv_fileno((const uv_handle_t *)&s->h, &fd) < 0)
+		return;
+	memset(mi, 0, sizeof(mi));
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &sl) < 0 ||
+	    sl < (SK_MEMINFO_RCVBUF + 1) * sizeof(mi[0]))
+		return;
+	per = truesize(s->batch_bytes / s->batch_n);
+	memset(&b, 0, sizeof(b));
+	b.lsn = s->lsn;
+	b.queued = mi[SK_MEMINFO_RMEM_ALLOC] / per;
+	b.capacity = mi[SK_MEMINFO_RCVBUF] / per;
+	if (sl >= (SK_MEMINFO_DROPS + 1) * sizeof(mi[0])) {
+		d = mi[SK_MEMINFO_DROPS];
+		b.drops = d - s->drops;		/* the counter wraps */
+		s->drops = d;
+	}
+	s->ops->backlog(s->ctx, &b);
 }
 
 static void
@@ -50,8 +97,17 @@ on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		    uv_strerror((int)nread));
 		return;
 	}
-	if (addr == NULL || (flags & UV_UDP_PARTIAL))
-		return;		/* end of a batch, or a truncated datagram */
+	if (addr == NULL) {	/* end of a batch (or nothing to read) */
+		if ((flags & UV_UDP_MMSG_FREE) && s->batch_n >= UDP_BATCH)
+			report_backlog(s);
+		s->batch_n = 0;
+		s->batch_bytes = 0;
+		return;
+	}
+	s->batch_n++;
+	s->batch_bytes += (uint64_t)nread;
+	if (flags & UV_UDP_PARTIAL)
+		return;		/* a truncated datagram */
 	memset(&src, 0, sizeof(src));
 	memcpy(&src.addr, addr, addr->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));

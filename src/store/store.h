@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	2	/* PRAGMA user_version written */
+#define STORE_SCHEMA_VERSION	3	/* PRAGMA user_version written */
 #define STORE_APPLICATION_ID	0x53574442	/* "SWDB", PRAGMA application_id */
 #define STORE_BUSY_TIMEOUT_MS	5000
 
@@ -131,6 +131,7 @@ int	store_changed(struct store *st, bool *ret_changed);
 enum store_gen_kind {
 	STORE_GEN_ACCOUNTS = 0,
 	STORE_GEN_BANS,
+	STORE_GEN_RESETS,		/* usage_resets: sipwall account unblock */
 	STORE_GEN_MAX
 };
 int	store_gen(struct store *st, enum store_gen_kind kind, uint64_t *ret_gen);
@@ -291,6 +292,53 @@ int	store_ban_history_list(struct store *st, int64_t since,
 	    store_hist_fn fn, void *arg);
 /* Forget history whose last strike is older than `before`. */
 int	store_ban_history_prune(struct store *st, int64_t before, unsigned *ret_n);
+
+/*
+ * Usage counters of the fraud limits (FRAUD2), one row per account
+ * ("username@domain", as an AOR): what its current minute and current
+ * day have used.  The daemon writes a row (through the writer) when
+ * the counters change and loads them all at start, so that a restart
+ * does not hand out a fresh allowance.  minute is the unix minute
+ * (time / 60) calls_minute counts in; day the local day number (days
+ * since 1970-01-01 in the daemon's time zone) the day counters are for.
+ * A counter whose minute/day has passed counts as 0; callers compare.
+ */
+struct store_usage {
+	char		account[STORE_AOR_MAX + 1];
+	int64_t		minute;
+	uint32_t	calls_minute;
+	int64_t		day;
+	uint32_t	calls_day;
+	uint32_t	seconds_day;		/* answered call time */
+	uint32_t	blocked_day;		/* calls refused by a limit */
+	uint32_t	active;			/* calls up when written (shown
+						 * by the CLI; 0 after a restart) */
+	int64_t		updated;		/* unix time */
+};
+
+typedef int (*store_usage_fn)(void *arg, const struct store_usage *u);
+
+/* Insert or replace the row of u->account. */
+int	store_usage_put(struct store *st, const struct store_usage *u);
+/* -ENOENT when the account has no row. */
+int	store_usage_get(struct store *st, const char *account,
+	    struct store_usage *ret_u);
+/* Every row, ordered by account. */
+int	store_usage_list(struct store *st, store_usage_fn fn, void *arg);
+
+/*
+ * An operator's reset (sipwall account unblock): the row's counters
+ * become 0 now, and a reset request (account, at = now) is queued in
+ * the usage_resets table for a running daemon, whose counters live in
+ * memory; it bumps STORE_GEN_RESETS.  The daemon lists the requests,
+ * zeroes its counters, and deletes each one it applied.
+ */
+int	store_usage_reset(struct store *st, const char *account, int64_t now);
+typedef int (*store_reset_fn)(void *arg, const char *account, int64_t at);
+int	store_usage_resets(struct store *st, store_reset_fn fn, void *arg);
+/* Delete the request (account, at); -ENOENT when there is none. */
+int	store_usage_reset_done(struct store *st, const char *account,
+	    int64_t at);
 
 /*
  * Validation and canonical forms, shared with the CLI and the daemon.

@@ -3,8 +3,8 @@
  * hardening), the schema and its forward migrations, transactions,
  * change detection, the meta table and the password fingerprint key,
  * the statement cache and the error mapping.  The tables themselves are
- * worked on in store_account.c, store_reg.c and store_ban.c; value
- * validation is in store_valid.c.
+ * worked on in store_account.c, store_reg.c, store_ban.c and
+ * store_usage.c; value validation is in store_valid.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -140,6 +140,42 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
 	"  WHERE key = 'gen.bans'; END;"
 	"PRAGMA user_version = 2;",
+
+	/*
+	 * 2 -> 3: usage counters of the fraud limits (FRAUD2), so that a
+	 * restart does not hand out a fresh allowance, and the operator's
+	 * reset requests for a running daemon, with their own generation
+	 * counter so that the daemon notices them without a reload.
+	 */
+	"CREATE TABLE usage ("
+	"  account TEXT PRIMARY KEY NOT NULL"
+	"    CHECK (length(CAST(account AS BLOB)) BETWEEN 3 AND 318),"
+	"  minute INTEGER NOT NULL CHECK (minute >= 0),"
+	"  calls_minute INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (calls_minute BETWEEN 0 AND 4294967295),"
+	"  day INTEGER NOT NULL CHECK (day >= 0),"
+	"  calls_day INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (calls_day BETWEEN 0 AND 4294967295),"
+	"  seconds_day INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (seconds_day BETWEEN 0 AND 4294967295),"
+	"  blocked_day INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (blocked_day BETWEEN 0 AND 4294967295),"
+	"  active INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (active BETWEEN 0 AND 4294967295),"
+	"  updated INTEGER NOT NULL CHECK (updated >= 0)"
+	") STRICT;"
+	"CREATE TABLE usage_resets ("
+	"  account TEXT NOT NULL"
+	"    CHECK (length(CAST(account AS BLOB)) BETWEEN 3 AND 318),"
+	"  at INTEGER NOT NULL CHECK (at >= 0),"
+	"  PRIMARY KEY (account, at)"
+	") STRICT;"
+	"INSERT INTO meta (key, value) VALUES ('gen.resets', '0');"
+	"CREATE TRIGGER usage_resets_gen_insert AFTER INSERT ON usage_resets"
+	"  BEGIN"
+	"  UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+	"  WHERE key = 'gen.resets'; END;"
+	"PRAGMA user_version = 3;",
 };
 
 _Static_assert(STORE_APPLICATION_ID == 1398228034, "schema script");
@@ -152,6 +188,9 @@ _Static_assert(STORE_APPLICATION_ID == 1398228034, "schema script");
 	"call_id, cseq, q, instance, reg_id, updated"
 #define BAN_COLS \
 	"\"key\", reason, since, \"until\", strikes, evidence, origin"
+#define USAGE_COLS \
+	"account, minute, calls_minute, day, calls_day, seconds_day, " \
+	"blocked_day, active, updated"
 
 const char *const store_sql_text[SQL_MAX] = {
 	[SQL_BEGIN] = "BEGIN IMMEDIATE",
@@ -234,6 +273,26 @@ const char *const store_sql_text[SQL_MAX] = {
 	[SQL_HIST_PRUNE] = "DELETE FROM ban_history WHERE \"last\" < ?1",
 	[SQL_HIST_SINCE] = "SELECT \"key\", strikes, \"last\" FROM ban_history "
 	    "WHERE \"last\" >= ?1 ORDER BY \"key\"",
+
+	[SQL_USAGE_PUT] = "INSERT INTO usage (" USAGE_COLS ") "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	    "ON CONFLICT (account) DO UPDATE SET minute = excluded.minute, "
+	    "calls_minute = excluded.calls_minute, day = excluded.day, "
+	    "calls_day = excluded.calls_day, "
+	    "seconds_day = excluded.seconds_day, "
+	    "blocked_day = excluded.blocked_day, active = excluded.active, "
+	    "updated = excluded.updated",
+	[SQL_USAGE_GET] = "SELECT " USAGE_COLS " FROM usage WHERE account = ?1",
+	[SQL_USAGE_LIST] = "SELECT " USAGE_COLS " FROM usage ORDER BY account",
+	[SQL_USAGE_ZERO] = "UPDATE usage SET calls_minute = 0, calls_day = 0, "
+	    "seconds_day = 0, blocked_day = 0, active = 0, updated = ?2 "
+	    "WHERE account = ?1",
+	[SQL_USAGE_RESET_ADD] = "INSERT OR IGNORE INTO usage_resets "
+	    "(account, at) VALUES (?1, ?2)",
+	[SQL_USAGE_RESETS] = "SELECT account, at FROM usage_resets "
+	    "ORDER BY at, account",
+	[SQL_USAGE_RESET_DONE] = "DELETE FROM usage_resets "
+	    "WHERE account = ?1 AND at = ?2",
 };
 
 int
@@ -838,6 +897,7 @@ store_gen(struct store *st, enum store_gen_kind kind, uint64_t *ret_gen)
 	static const char *const keys[STORE_GEN_MAX] = {
 		[STORE_GEN_ACCOUNTS] = "gen.accounts",
 		[STORE_GEN_BANS] = "gen.bans",
+		[STORE_GEN_RESETS] = "gen.resets",
 	};
 	char buf[32];
 	uint64_t v = 0;

@@ -91,6 +91,8 @@ wop_exec(struct store *st, const struct store_wop *op)
 		    op->u.lock.domain, op->u.lock.until);
 	case STORE_WOP_GENERIC:
 		return op->u.fn != NULL ? op->u.fn(st, op->arg) : -EINVAL;
+	case STORE_WOP_USAGE_PUT:
+		return store_usage_put(st, &op->u.usage);
 	default:
 		return -EINVAL;
 	}

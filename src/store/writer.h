@@ -58,6 +58,7 @@ enum store_wop_type {
 	STORE_WOP_BAN_HISTORY_PUT,	/* u.hist */
 	STORE_WOP_ACCOUNT_LOCK,		/* u.lock: set locked_until */
 	STORE_WOP_GENERIC,		/* u.fn(st, arg) */
+	STORE_WOP_USAGE_PUT,		/* u.usage */
 	STORE_WOP_MAX
 };
 
@@ -94,6 +95,7 @@ struct store_wop {
 			int64_t	until;
 		} lock;
 		store_writer_fn		fn;
+		struct store_usage	usage;
 	} u;
 };
 

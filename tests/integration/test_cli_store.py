@@ -328,7 +328,8 @@ def test_list_and_show(store):
 
 def test_unknown_account(store):
     assert store.account("add", "alice").returncode == 0
-    for action in ("show", "disable", "enable", "rotate", "delete"):
+    for action in ("show", "disable", "enable", "rotate", "delete",
+                   "limits", "unblock"):
         p = store.account(action, "bob@example.com")
         assert p.returncode == 1, action
         assert p.stderr == "sipwall: account 'bob@example.com' not found\n"
@@ -453,6 +454,10 @@ def test_audit_findings(store):
     ["add", "alice", "--domain"],
     ["add", "alice@example.com", "--domain", "other.example"],
     ["disable", "--json", "alice"],
+    ["limits"],
+    ["limits", "alice", "--group", "x"],
+    ["unblock"],
+    ["unblock", "alice", "--json"],
 ])
 def test_usage_errors(store, args):
     p = store.account(*args)
@@ -899,3 +904,224 @@ def test_ban_remove_missing_store(store):
     p = store.ban("remove", "192.0.2.1")
     assert p.returncode == 1
     assert "no store at" in p.stderr
+
+
+# --- limits and unblock (FRAUD2) ---------------------------------------------
+
+LIMITS_CONF = """version: 1
+node:
+  name: edge-1
+  state_dir: %s
+listen:
+  - address: 127.0.0.1
+    zone: z
+zones:
+  - name: z
+policy:
+  groups:
+    - name: default
+      max_concurrent: 2
+      calls_per_minute: 5
+      calls_per_day: 0
+      minutes_per_day: 0
+    - name: sales
+      international: true
+      max_concurrent: 0
+      calls_per_minute: 0
+      calls_per_day: 100
+      minutes_per_day: 30
+      hours: ["mon-fri 08:00-18:00", "sat 09:00-13:00"]
+"""
+
+
+class LimitsStore(Store):
+    """A store found through a config with policy groups."""
+
+    def __init__(self, tmp_path):
+        state = tmp_path / "state"
+        state.mkdir()
+        super().__init__(state)
+        self.conf = str(tmp_path / "sipwall.yaml")
+        with open(self.conf, "w") as f:
+            f.write(LIMITS_CONF % state)
+
+    def account(self, *args, input=None):
+        return run("account", "-c", self.conf, *args, input=input)
+
+
+@pytest.fixture
+def lstore(tmp_path):
+    return LimitsStore(tmp_path)
+
+
+def clock():
+    """now, its unix minute and its local day (as usage_day() counts),
+    away from the end of a minute so that a test's CLI runs see the
+    same minute and day as the rows it wrote."""
+    if time.time() % 60 > 50:
+        time.sleep(61 - time.time() % 60)
+    now = int(time.time())
+    return now, now // 60, (now + time.localtime(now).tm_gmtoff) // 86400
+
+
+def put_usage(st, account, minute, calls_minute, day, calls_day,
+              seconds_day, blocked_day, active, updated):
+    st.execute("INSERT INTO usage (account, minute, calls_minute, day, "
+               "calls_day, seconds_day, blocked_day, active, updated) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               (account, minute, calls_minute, day, calls_day, seconds_day,
+                blocked_day, active, updated))
+
+
+def test_limits_text(lstore):
+    for args in (["alice@example.com", "--group", "sales"],
+                 ["bob@example.com"], ["carol@example.com", "--group", "vip"]):
+        assert lstore.account("add", *args).returncode == 0
+    now, minute, day = clock()
+    put_usage(lstore, "alice@example.com", minute, 3, day, 17, 61, 4, 1, now)
+    # A minute and a day that have passed count as 0; active does not.
+    put_usage(lstore, "bob@example.com", minute - 1, 4, day - 1, 9, 600, 2,
+              1, now - 90000)
+
+    p = lstore.account("limits", "alice@example.com")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == (
+        "account:            alice@example.com\n"
+        "group:              sales\n"
+        "calls in progress:  1 / unlimited\n"
+        "calls this minute:  3 / unlimited\n"
+        "calls today:        17 / 100\n"
+        "minutes today:      2 / 30\n"
+        "refused today:      4\n"
+        "hours:              mon-fri 08:00-18:00\n"
+        "                    sat 09:00-13:00\n")
+
+    p = lstore.account("limits", "bob", "--domain", "Example.COM")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == (
+        "account:            bob@example.com\n"
+        "group:              default\n"
+        "calls in progress:  1 / 2\n"
+        "calls this minute:  0 / 5\n"
+        "calls today:        0 / unlimited\n"
+        "minutes today:      0 / unlimited\n"
+        "refused today:      0\n"
+        "hours:              any time\n")
+
+    # A group the config does not know: "default" applies, and it says so.
+    p = lstore.account("limits", "carol@example.com")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[1] == (
+        'group:              vip (not in the config: the limits of group '
+        '"default" apply)')
+    assert "calls in progress:  0 / 2\n" in p.stdout
+    assert "calls this minute:  0 / 5\n" in p.stdout
+
+    p = lstore.account("limits", "dave@example.com")
+    assert (p.returncode, p.stdout) == (1, "")
+    assert p.stderr == "sipwall: account 'dave@example.com' not found\n"
+
+
+def test_limits_json(lstore):
+    for args in (["alice@example.com", "--group", "sales"],
+                 ["bob@example.com"], ["carol@example.com", "--group", "vip"]):
+        assert lstore.account("add", *args).returncode == 0
+    now, minute, day = clock()
+    put_usage(lstore, "alice@example.com", minute, 3, day, 17, 120, 4, 1, now)
+    put_usage(lstore, "bob@example.com", minute - 5, 4, day - 2, 9, 600, 2,
+              0, now - 200000)
+
+    p = lstore.account("limits", "alice@example.com", "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == {
+        "account": "alice@example.com",
+        "group": "sales",
+        "group_configured": True,
+        "limits": {"max_concurrent": 0, "calls_per_minute": 0,
+                   "calls_per_day": 100, "minutes_per_day": 30},
+        "used": {"active": 1, "calls_minute": 3, "calls_day": 17,
+                 "minutes_day": 2, "blocked_day": 4},
+        "hours": ["mon-fri 08:00-18:00", "sat 09:00-13:00"],
+    }
+    j = json.loads(lstore.account("limits", "bob@example.com",
+                                  "--json").stdout)
+    assert j["used"] == {"active": 0, "calls_minute": 0, "calls_day": 0,
+                         "minutes_day": 0, "blocked_day": 0}
+    assert j["limits"] == {"max_concurrent": 2, "calls_per_minute": 5,
+                           "calls_per_day": 0, "minutes_per_day": 0}
+    assert j["hours"] == []
+    j = json.loads(lstore.account("limits", "carol@example.com",
+                                  "--json").stdout)
+    assert (j["group"], j["group_configured"]) == ("vip", False)
+    assert j["limits"]["max_concurrent"] == 2
+    assert j["used"]["calls_day"] == 0
+
+
+def test_limits_without_config_uses_the_defaults(store):
+    assert store.account("add", "alice").returncode == 0
+    p = store.account("limits", "alice", "--json")
+    assert p.returncode == 0, p.stderr
+    j = json.loads(p.stdout)
+    assert (j["account"], j["group"], j["group_configured"]) == (
+        "alice@sipwall", "default", True)
+    assert set(j["limits"]) == {"max_concurrent", "calls_per_minute",
+                                "calls_per_day", "minutes_per_day"}
+
+
+def test_unblock(lstore):
+    assert lstore.account("add", "alice@example.com").returncode == 0
+    assert lstore.account("add", "bob@example.com").returncode == 0
+    now, minute, day = clock()
+    put_usage(lstore, "alice@example.com", minute, 5, day, 40, 3000, 7, 2,
+              now - 10)
+    lstore.execute("UPDATE accounts SET locked_until = ? "
+                   "WHERE username = 'alice'", (now + 900,))
+    gen = int(lstore.rows("SELECT value FROM meta "
+                          "WHERE key = 'gen.resets'")[0][0])
+
+    p = lstore.account("unblock", "alice@example.com")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "alice@example.com: usage counters reset, lock cleared\n"
+    rows = lstore.rows("SELECT minute, calls_minute, day, calls_day, "
+                       "seconds_day, blocked_day, active, updated FROM usage "
+                       "WHERE account = 'alice@example.com'")
+    assert len(rows) == 1
+    m, cm, d, cd, sd, bd, act, upd = rows[0]
+    # The windows stay; every counter is 0.
+    assert (m, d) == (minute, day)
+    assert (cm, cd, sd, bd, act) == (0, 0, 0, 0, 0)
+    assert abs(upd - now) < 60
+    resets = lstore.rows("SELECT account, at FROM usage_resets")
+    assert len(resets) == 1 and resets[0][0] == "alice@example.com"
+    assert abs(resets[0][1] - now) < 60
+    assert lstore.rows("SELECT locked_until FROM accounts "
+                       "WHERE username = 'alice'") == [(0,)]
+    assert int(lstore.rows("SELECT value FROM meta "
+                           "WHERE key = 'gen.resets'")[0][0]) == gen + 1
+    j = json.loads(lstore.account("limits", "alice@example.com",
+                                  "--json").stdout)
+    assert set(j["used"].values()) == {0}
+
+    # No usage row and no lock: the request is queued all the same.
+    p = lstore.account("unblock", "bob", "--domain", "example.com")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "bob@example.com: usage counters reset, was not locked\n"
+    assert lstore.rows("SELECT count(*) FROM usage "
+                       "WHERE account = 'bob@example.com'") == [(0,)]
+    assert lstore.rows("SELECT count(*) FROM usage_resets "
+                       "WHERE account = 'bob@example.com'") == [(1,)]
+
+    p = lstore.account("unblock", "zed@example.com")
+    assert (p.returncode, p.stdout) == (1, "")
+    assert p.stderr == "sipwall: account 'zed@example.com' not found\n"
+    assert lstore.rows("SELECT count(*) FROM usage_resets "
+                       "WHERE account = 'zed@example.com'") == [(0,)]
+
+
+def test_unblock_disabled_account_says_so(lstore):
+    assert lstore.account("add", "kim@example.com").returncode == 0
+    assert lstore.account("disable", "kim@example.com").returncode == 0
+    p = lstore.account("unblock", "kim@example.com")
+    assert p.returncode == 0, p.stderr
+    assert "is disabled" in p.stderr
+    assert lstore.account_row("kim", "example.com")["enabled"] == 0

@@ -47,7 +47,8 @@ class TrunkEdge:
     """sipwall with a core listener (PBX at 127.0.0.10) and a trunk
     listener (provider at 127.0.0.20)."""
 
-    def __init__(self, factory, tmp, register=False, targets_core=True):
+    def __init__(self, factory, tmp, register=False, targets_core=True,
+                 conf_extra=None):
         self.tmp = tmp
         self.core_port = swtest.free_port()
         self.trunk_port = swtest.free_port()
@@ -59,7 +60,8 @@ class TrunkEdge:
                  "password": TRUNK_PW, "domain": "carrier.example"}
         if register:
             trunk.update({"register": True, "register_expires": "5m"})
-        conf = trunk_conf(trunk, self.uas_port)
+        conf = swtest.deep_merge(trunk_conf(trunk, self.uas_port),
+                                 conf_extra)
         self.d = factory(zone="internet", conf=conf, transports=("udp",),
                          extra_listen=[
                              {"transport": "udp", "address": "127.0.0.1",

@@ -481,6 +481,7 @@ test_writer_op_types(void **state)
 	struct store_writer *w = start(0, 0, 0);
 	struct store_account a;
 	struct store_ban b;
+	struct store_usage u;
 	struct store_wop op;
 	struct store *st;
 	uint32_t strikes = 0;
@@ -568,6 +569,21 @@ test_writer_op_types(void **state)
 	op.u.lock.until = 12345;
 	assert_int_equal(store_writer_submit(w, &op), 0);
 
+	memset(&op, 0, sizeof(op));
+	op.type = STORE_WOP_USAGE_PUT;
+	op.done = on_done;
+	op.arg = (void *)(intptr_t)i++;
+	strcpy(op.u.usage.account, "alice@example.com");
+	op.u.usage.minute = 29000000;
+	op.u.usage.calls_minute = 3;
+	op.u.usage.day = 20150;
+	op.u.usage.calls_day = 9;
+	op.u.usage.seconds_day = 125;
+	op.u.usage.blocked_day = 2;
+	op.u.usage.active = 1;
+	op.u.usage.updated = 1740000000;
+	assert_int_equal(store_writer_submit(w, &op), 0);
+
 	generic_op(&op, i++, generic_meta);
 	assert_int_equal(store_writer_submit(w, &op), 0);
 	/* Without done: fine too. */
@@ -604,6 +620,13 @@ test_writer_op_types(void **state)
 	assert_int_equal(last, 77);
 	assert_int_equal(store_account_get(st, "alice", "example.com", &a), 0);
 	assert_int_equal(a.locked_until, 12345);
+	assert_int_equal(store_usage_get(st, "alice@example.com", &u), 0);
+	assert_int_equal(u.calls_minute, 3);
+	assert_int_equal(u.calls_day, 9);
+	assert_int_equal(u.seconds_day, 125);
+	assert_int_equal(u.blocked_day, 2);
+	assert_int_equal(u.active, 1);
+	assert_int_equal(u.day, 20150);
 	assert_int_equal(store_meta_get(st, "generic", v, sizeof(v)), 0);
 	assert_string_equal(v, "yes");
 	store_close(st);
