@@ -375,6 +375,7 @@ struct conf_dialplan {
 	size_t		nintl;
 	char		intl[CONF_MAX_INTL][CONF_PREFIX_MAX + 1];
 	char		national[CONF_PREFIX_MAX + 1];	/* "" = none */
+	char		access_code[CONF_PREFIX_MAX + 1];	/* "9": outside line */
 	uint32_t	extension_digits;		/* longest extension */
 	size_t		nemergency;			/* always allowed */
 	char		emergency[CONF_MAX_EMERGENCY][CONF_NUMBER_MAX + 1];
@@ -399,7 +400,7 @@ struct conf_group {
 	bool		international;		/* outside country_code */
 	bool		premium;		/* premium-rate categories */
 	bool		high_risk;		/* the rest of the high-risk list */
-	size_t		nallow;			/* E.164 prefixes, win over deny */
+	size_t		nallow;			/* E.164 prefixes; longest wins */
 	char		allow[CONF_MAX_POLICY_PREFIXES][CONF_NUMBER_MAX + 1];
 	size_t		ndeny;
 	char		deny[CONF_MAX_POLICY_PREFIXES][CONF_NUMBER_MAX + 1];

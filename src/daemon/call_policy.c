@@ -171,6 +171,7 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 	memset(ret, 0, sizeof(*ret));
 	if (pol == NULL)
 		return 0;
+	ret->group = (uint8_t)destpol_group(pol, "default");
 	if (dir == DIR_TO_CORE && acct != NULL) {
 		gi = destpol_group(pol, acct->group);
 		snprintf(ret->key, sizeof(ret->key), "%s@%s", acct->username,

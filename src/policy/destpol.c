@@ -31,6 +31,7 @@ struct group_rt {
 struct destpol {
 	struct destpol_opts opts;
 	struct e164_plan plan;
+	char		 access[CONF_PREFIX_MAX + 1];
 	size_t		 nemerg;
 	char		 emerg[CONF_MAX_EMERGENCY][CONF_NUMBER_MAX + 1];
 	size_t		 ncats;
@@ -101,7 +102,7 @@ cat_index(struct destpol *p, const char *c)
 		if (strcmp(p->cats[i], c) == 0)
 			return (uint8_t)i;
 	if (p->ncats == MAX_CATS)
-		return (uint8_t)(MAX_CATS - 1);	/* the rest share the last */
+		return UINT8_MAX;
 	snprintf(p->cats[p->ncats], sizeof(p->cats[0]), "%s", c);
 	p->cat_premium[p->ncats] = premium_category(c);
 	return (uint8_t)p->ncats++;
@@ -125,13 +126,18 @@ list_line(struct destpol *p, const char *line, size_t len, char *why,
 		return -EINVAL;
 	}
 	i++;
-	for (n = 0; i < len && line[i] != '|' && n < CAT_MAX; i++) {
+	for (n = 0; i < len && line[i] != '|' && line[i] != '\r'; i++) {
 		char c = line[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '_')) {
 			snprintf(why, cap, "the category holds a-z, 0-9, '-' "
 			    "and '_' only");
+			return -EINVAL;
+		}
+		if (n == CAT_MAX) {
+			snprintf(why, cap, "the category is longer than %d "
+			    "characters", CAT_MAX);
 			return -EINVAL;
 		}
 		cat[n++] = c;
@@ -145,7 +151,10 @@ list_line(struct destpol *p, const char *line, size_t len, char *why,
 		snprintf(why, cap, "more than %d entries", MAX_LIST);
 		return -EINVAL;
 	}
-	ci = cat_index(p, cat);
+	if ((ci = cat_index(p, cat)) == UINT8_MAX) {
+		snprintf(why, cap, "more than %d categories", MAX_CATS);
+		return -EINVAL;
+	}
 	for (size_t g = 0; g < p->ngroups; g++)
 		if (insert(&p->groups[g], pre, ACT_LIST, ci) < 0)
 			return -ENOMEM;
@@ -170,6 +179,7 @@ destpol_build(const struct sw_conf *conf, const char *list, size_t len,
 		    "%s", d->intl[i]);
 	snprintf(p->plan.national, sizeof(p->plan.national), "%s", d->national);
 	p->plan.ext_max = (uint8_t)d->extension_digits;
+	memcpy(p->access, d->access_code, sizeof(p->access));
 	p->opts.refer = conf->policy.refer;
 	p->opts.max_redirects = conf->policy.max_redirects;
 	memcpy(p->opts.forward_group, conf->policy.forward_group,
@@ -188,14 +198,16 @@ destpol_build(const struct sw_conf *conf, const char *list, size_t len,
 		if (node_new(gr) < 0)
 			goto fail;
 		for (size_t i = 0; i < gr->g.ndeny; i++)
-			if (insert(gr, gr->g.deny[i], ACT_DENY, 0) < 0)
-				goto fail;
+			if ((r = insert(gr, gr->g.deny[i], ACT_DENY, 0)) < 0)
+				goto bad_prefix;
 		for (size_t i = 0; i < gr->g.nallow; i++)
-			if (insert(gr, gr->g.allow[i], ACT_ALLOW, 0) < 0)
-				goto fail;
+			if ((r = insert(gr, gr->g.allow[i], ACT_ALLOW, 0)) < 0)
+				goto bad_prefix;
 		for (size_t i = 0; i < d->ninternal; i++)
-			if (insert(gr, d->internal[i], ACT_INTERNAL, 0) < 0)
-				goto fail;
+			if ((r = insert(gr, d->internal[i], ACT_INTERNAL,
+			    0)) < 0)
+				goto bad_prefix;
+		r = -ENOMEM;
 	}
 	for (size_t i = 0; i < len;) {
 		size_t e = i, b;
@@ -216,6 +228,9 @@ destpol_build(const struct sw_conf *conf, const char *list, size_t len,
 	}
 	*ret = p;
 	return 0;
+bad_prefix:
+	if (r == -EINVAL)
+		snprintf(err, cap, "policy: a prefix that is not digits");
 fail:
 	if (r == -ENOMEM)
 		snprintf(err, cap, "out of memory");
@@ -348,39 +363,70 @@ static void
 check_service(const struct destpol *p, const struct group_rt *g,
     const char *code, struct dp_result *r)
 {
-	const char *run = code;
 	char out[E164_MAX_DIGITS + 1];
 
-	for (const char *q = code; *q != '\0'; q++)
-		if (*q == '*' || *q == '#')
-			run = q + 1;
 	r->allow = true;
 	r->reason = "internal";
 	r->internal = true;
-	for (size_t k = 0; k <= 3 && k < strlen(run); k++) {
+	/* every digit run ("*72*011882123#" has "72" and "011882123"),
+	 * read from each of its digits on: where the code ends and the
+	 * number starts is the PBX's business, so no reading may hide one */
+	for (const char *q = code; *q != '\0'; q++) {
 		struct dp_result sub;
-		const char *s = run + k;
+		char d[E164_MAX_DIGITS + 2];
+		size_t len = 0;
 
-		if (strlen(s) <= p->plan.ext_max)
-			break;
+		for (const char *e = q; *e >= '0' && *e <= '9'; e++)
+			len++;
+		if (len <= p->plan.ext_max || len >= sizeof(d))
+			continue;
 		memset(&sub, 0, sizeof(sub));
-		if (e164_normalize(&p->plan, slice_cstr(s), out) != E164_NUMBER)
+		memcpy(d, q, len);
+		d[len] = '\0';
+		if (e164_normalize(&p->plan, slice_cstr(d), out) != E164_NUMBER)
 			continue;
 		check_number(p, g, out, &sub);
 		if (!sub.allow) {
 			*r = sub;
+			r->kind = E164_SERVICE;
 			snprintf(r->e164, sizeof(r->e164), "%s", code);
 			return;
 		}
 	}
 }
 
+static void check_one(const struct destpol *p, const struct group_rt *g,
+    struct slice dialled, struct dp_result *r);
+
+/*
+ * With an access code ("9" for an outside line) a dial string has two
+ * readings, with and without it, and the PBX may take either: both
+ * are checked, and the stricter answer stands ("9011882..." is not the
+ * domestic +19011882...).
+ */
 void
 destpol_check(const struct destpol *p, size_t group, struct slice dialled,
     struct dp_result *r)
 {
 	const struct group_rt *g = &p->groups[group < p->ngroups ? group :
 	    p->dflt];
+	size_t al = strlen(p->access);
+	struct dp_result alt;
+
+	check_one(p, g, dialled, r);
+	if (al == 0 || dialled.len <= al ||
+	    memcmp(dialled.p, p->access, al) != 0)
+		return;
+	check_one(p, g, slice_sub(dialled, al, dialled.len - al), &alt);
+	if ((r->allow && !alt.allow) || (alt.emergency && !r->emergency) ||
+	    (r->allow && alt.allow && !alt.internal))
+		*r = alt;
+}
+
+static void
+check_one(const struct destpol *p, const struct group_rt *g,
+    struct slice dialled, struct dp_result *r)
+{
 	char out[E164_MAX_DIGITS + 1];
 
 	memset(r, 0, sizeof(*r));
@@ -415,12 +461,24 @@ destpol_check(const struct destpol *p, size_t group, struct slice dialled,
 	}
 	/* a user name ("alice"): the core's own user, not a number; no
 	 * escape can hide a digit in it, since %30..%39 show one */
-	for (size_t i = 0; i < dialled.len; i++)
-		if (dialled.p[i] >= '0' && dialled.p[i] <= '9') {
+	{
+		bool letter = false;
+
+		for (size_t i = 0; i < dialled.len; i++) {
+			uint8_t c = dialled.p[i];
+
+			if (c >= '0' && c <= '9') {
+				letter = false;
+				break;
+			}
+			letter |= (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+		}
+		if (!letter) {
 			r->reason = "invalid_number";
 			snprintf(r->rule, sizeof(r->rule), "not a dial string");
 			return;
 		}
+	}
 	if (dialled.len > 0) {
 		r->allow = true;
 		r->internal = true;
@@ -430,8 +488,6 @@ destpol_check(const struct destpol *p, size_t group, struct slice dialled,
 		    (const char *)dialled.p);
 		return;
 	}
-	r->reason = "invalid_number";
-	snprintf(r->rule, sizeof(r->rule), "empty");
 }
 
 #define LIST_FILE_MAX	(1024 * 1024)

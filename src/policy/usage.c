@@ -166,7 +166,7 @@ usage_admit(struct usage_table *t, const char *account,
 	} else if (lim->minutes_per_day != 0 &&
 	    e->u.seconds_day >= lim->minutes_per_day * 60u) {
 		v = USAGE_MINUTES;
-		*ret_value = (e->u.seconds_day + 59) / 60;
+		*ret_value = (uint32_t)(((uint64_t)e->u.seconds_day + 59) / 60);
 	}
 	if (v == USAGE_OK) {
 		e->u.active++;

@@ -141,7 +141,11 @@ udp_sock_open(uv_loop_t *loop, const union sw_addr *addr, uint8_t lsn,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (sw_addr_family(addr) == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (rb > 0)
+	/* the buffer is what absorbs a flood while the worker is busy or
+	 * not scheduled: ask for it past net.core.rmem_max while we may
+	 * (CAP_NET_ADMIN, before privileges are dropped) */
+	if (rb > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rb,
+	    sizeof(rb)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
 	if (bind(fd, &addr->sa, sw_addr_len(addr)) < 0) {
 		r = -errno;

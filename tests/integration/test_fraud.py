@@ -128,6 +128,9 @@ TRICKS = [
      "+882123456"),
     # a one-ring area code that looks domestic
     ("18765550100", None, "high_risk", "+18765550100"),
+    # call forwarding to it set up from the phone (GSM/PBX code, the
+    # '#' escaped as a SIP URI user must have it)
+    ("*72*011882123%23", None, "high_risk", "*72*011882123#"),
     # abroad without permission
     ("011442071234567", None, "international", "+442071234567"),
     ("0033142345678", None, "international", "+33142345678"),
@@ -184,6 +187,22 @@ def test_group_permissions_and_lists(daemon_factory, tmp_path):
         and ev[1]["rule"] == "deny +1212", ev
     seen = allowed(e, ["011442071234567", "0118821234", "911"])
     assert seen == ["011442071234567", "0118821234", "911"]
+
+
+def test_outside_line_code_does_not_hide_a_number(daemon_factory,
+                                                   tmp_path):
+    """PBXs that want 9 before an outside number: 9 011 882... is the
+    high-risk +882..., not the domestic +1 901 188 2...; 9 1 212...
+    is an ordinary national call and 9 911 an emergency call."""
+    conf = policy(group())
+    conf["dialplan"] = {"access_code": "9"}
+    e = edge(daemon_factory, tmp_path, conf)
+    st, _ = refused(e, "9011882123456")
+    assert st == 403
+    ev = blocked(e, 1)[0]
+    assert ev["reason"] == "high_risk" and ev["to"] == "+882123456", ev
+    assert allowed(e, ["912125551234", "9911"]) == ["912125551234", "9911"]
+    e.d.wait_event("call.emergency")
 
 
 def test_invalid_dial_strings_get_484(daemon_factory, tmp_path):

@@ -1400,6 +1400,7 @@ test_print(void **state)
 	    "    - \"011\"\n"
 	    "    - \"00\"\n"
 	    "  national_prefix: \"1\"\n"
+	    "  access_code: \"\"\n"
 	    "  extension_digits: 4\n"
 	    "  emergency:\n"
 	    "    - \"911\"\n"
