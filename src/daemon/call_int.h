@@ -115,7 +115,8 @@ struct call {
 	uint8_t		 minutes_cap;		/* t_max is minutes_per_day's */
 	uint8_t		 redirects;		/* 3xx from the core followed */
 	uint16_t	 redirect_status;	/* a 3xx not followed: answer */
-	uint8_t		 group;			/* policy group of the caller */
+	/* policy group of the caller, by name: a reload may renumber */
+	char		 group[CONF_GROUP_NAME_MAX + 1];
 	char		 to_user[64];
 	char		 from_user[ACCT_USER_MAX + 1];	/* B legs' From */
 };
@@ -229,7 +230,7 @@ void	fork_timeout(struct call *c, struct ctu *u);
 struct policy_admit {
 	char		 key[ACCT_USER_MAX + ACCT_DOMAIN_MAX + 2];
 	uint8_t		 admitted;
-	uint8_t		 group;
+	char		 group[CONF_GROUP_NAME_MAX + 1];
 };
 /* A new call: destination, time window, limits of the account that
  * answers for it (the caller, or the user a call from the core was

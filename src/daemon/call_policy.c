@@ -171,7 +171,7 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 	memset(ret, 0, sizeof(*ret));
 	if (pol == NULL)
 		return 0;
-	ret->group = (uint8_t)destpol_group(pol, "default");
+	snprintf(ret->group, sizeof(ret->group), "default");
 	if (dir == DIR_TO_CORE && acct != NULL) {
 		gi = destpol_group(pol, acct->group);
 		snprintf(ret->key, sizeof(ret->key), "%s@%s", acct->username,
@@ -196,8 +196,8 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 			return 0;	/* the PBX's own call: its policy */
 	} else
 		return 0;
-	ret->group = (uint8_t)gi;
 	g = destpol_group_conf(pol, gi);
+	snprintf(ret->group, sizeof(ret->group), "%s", g->name);
 	destpol_check(pol, gi, dialled, &r);
 	if (!r.allow) {
 		int bad = r.kind < 0;
@@ -229,6 +229,12 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 	if (v < 0)
 		return 0;	/* no memory for a counter: the call is not lost */
 	if (v != USAGE_OK) {
+		static const char *const limit_key[] = {
+			[USAGE_CONCURRENT] = "max_concurrent",
+			[USAGE_PER_MINUTE] = "calls_per_minute",
+			[USAGE_PER_DAY] = "calls_per_day",
+			[USAGE_MINUTES] = "minutes_per_day",
+		};
 		static const char *const why[] = {
 			[USAGE_CONCURRENT] = "concurrent",
 			[USAGE_PER_MINUTE] = "per_minute",
@@ -262,6 +268,9 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 		secevent_add_int(&ev, "value", value);
 		secevent_add_str(&ev, "to", r.e164);
 		secevent_add_str(&ev, "group", g->name);
+		snprintf(r.rule, sizeof(r.rule), "%s %u of group %s",
+		    limit_key[v], limit, g->name);
+		secevent_add_str(&ev, "rule", r.rule);
 		worker_event(w, &ev, src);
 		return -1;
 	}
@@ -274,7 +283,7 @@ policy_keep(struct call *c, const struct policy_admit *a)
 {
 	memcpy(c->usage_key, a->key, sizeof(c->usage_key));
 	c->admitted = a->admitted;
-	c->group = a->group;
+	memcpy(c->group, a->group, sizeof(c->group));
 }
 
 void
@@ -303,7 +312,7 @@ policy_max_ms(struct call *c, uint64_t max_ms)
 
 	if (!c->admitted || pol == NULL)
 		return max_ms;
-	limits_of(destpol_group_conf(pol, c->group), &lim);
+	limits_of(destpol_group_conf(pol, destpol_group(pol, c->group)), &lim);
 	left = usage_seconds_left(w->env->sec.usage, c->usage_key, &lim,
 	    usage_day((int64_t)time(NULL)));
 	if (left == UINT32_MAX || (uint64_t)left * 1000 >= max_ms)
@@ -333,7 +342,7 @@ policy_redirect(struct call *c, const struct sip_msg *resp, char *user,
 	d = dial_string(&na.uri);
 	if (d.len == 0 || d.len >= cap)
 		return -1;
-	destpol_check(pol, c->group, d, &r);
+	destpol_check(pol, destpol_group(pol, c->group), d, &r);
 	if (!r.allow || (c->account[0] == '\0' && !r.internal)) {
 		*ret_status = 403;
 		dest_event(w, SECEV_DIVERSION_REFUSED, NULL, &c->a.dest,
@@ -373,7 +382,7 @@ policy_refer(struct call *c, struct leg *x, struct leg *y, struct txn *t,
 		return -1;
 	}
 	if (pol != NULL && destpol_opts(pol)->refer != CONF_REFER_OFF) {
-		destpol_check(pol, c->group, d, &r);
+		destpol_check(pol, destpol_group(pol, c->group), d, &r);
 		ok = destpol_opts(pol)->refer == CONF_REFER_POLICY ? r.allow :
 		    r.allow && (r.internal || r.emergency);
 	} else

@@ -456,7 +456,8 @@ callee_group(struct call *c, const char *user)
 
 	if (pol != NULL && acct_lookup(w->env->sec.accts, slice_cstr(user),
 	    w->env->sec.realm, &a) == 0) {
-		c->group = (uint8_t)destpol_group(pol, a.group);
+		snprintf(c->group, sizeof(c->group), "%.*s",
+		    (int)sizeof(c->group) - 1, a.group);
 		snprintf(c->account, sizeof(c->account), "%s", a.username);
 	}
 }
@@ -471,7 +472,7 @@ trunk_group(struct call *c)
 	    memory_order_acquire);
 
 	if (pol != NULL)
-		c->group = (uint8_t)destpol_group(pol,
+		snprintf(c->group, sizeof(c->group), "%s",
 		    destpol_opts(pol)->forward_group);
 }
 

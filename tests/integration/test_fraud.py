@@ -224,6 +224,8 @@ def test_burst_over_the_per_minute_limit_gets_503(daemon_factory, tmp_path):
     ev = e.d.wait_event("fraud.limit")
     assert ev["reason"] == "per_minute" and ev["limit"] == 3 \
         and ev["value"] == 3 and ev["account"] == "1001", ev
+    assert ev["rule"] == "calls_per_minute 3 of group default" \
+        and ev["to"] == "2003" and ev["src"] == "127.0.0.1", ev
     # emergency calls are never refused by a limit
     assert allowed(e, ["911"]) == ["911"]
 
