@@ -2,7 +2,8 @@
  * The pipeline stages that decide whether a source may be heard at
  * all (DESIGN.md section 2, stages 1-3 and the ban decisions of the
  * later ones): bans, the zone's access list, rate limits scaled by
- * earned trust, and turning repeated misbehaviour into a ban.
+ * earned trust, turning repeated misbehaviour into a ban, and what an
+ * overloaded worker sheds (PROT6; the detector is overload.c).
  */
 #ifndef SW_DAEMON_GUARD_H
 #define SW_DAEMON_GUARD_H

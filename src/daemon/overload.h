@@ -13,13 +13,14 @@
  * idle, so idleness alone proves nothing.  The detector keeps the cost of
  * a sheddable request (sampled while not overloaded) and leaves only
  * after one second in which the load it carried plus what the shed
- * requests would have cost stays below busy_percent - 20, with no queue
- * and no drops.
+ * requests would have cost stays below busy_percent - 20 (half of it
+ * when that is 40 or less), with no queue and no drops.
  *
  * Owns: the state machine and a cheap pre-parse (overload_peek()).
  * Does not own: what is shed (guard.c), the sockets (sip/transport_udp.c
  * reports their backlog), events and counters (the worker's).
- * Everything here is the worker thread's own: no locks, no allocation.
+ * Everything here is the worker thread's own: no allocation, and no
+ * lock but the loop's own metrics lock, once a window.
  */
 #ifndef SW_DAEMON_OVERLOAD_H
 #define SW_DAEMON_OVERLOAD_H
@@ -113,7 +114,8 @@ void	overload_tick(struct overload *o);
 void	overload_queue(struct overload *o, uint32_t depth, uint32_t capacity,
 	    uint32_t drops);
 
-/* 1 when this sheddable request, admitted, should be timed. */
+/* Not overloaded: 1 for one packet in OVERLOAD_SAMPLE, to be looked
+ * at and, if it is one that would be shed, timed (overload_cost()). */
 static inline int
 overload_sample(struct overload *o)
 {

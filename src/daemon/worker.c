@@ -2,7 +2,9 @@
  * Worker threads: receive, parse, match transactions, hand new
  * requests to the local UAS; drive transaction timers.  Order of the
  * per-message pipeline follows DESIGN.md section 2; the stages before
- * parsing (bans, ACLs, rate limits) plug in at worker_on_message().
+ * parsing (bans, ACLs, rate limits, overload shedding) plug in at
+ * on_message(), and each worker's overload detector (overload.c) is
+ * fed there and by its UDP sockets' backlog reports.
  */
 #include <errno.h>
 #include <stdio.h>
