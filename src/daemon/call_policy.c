@@ -61,37 +61,6 @@ dest_event(struct worker *w, enum secevent_type type, const struct sip_msg *m,
 	worker_event(w, &ev, src);
 }
 
-/* Is now inside one of the group's time windows (none: always)? */
-static int
-in_hours(const struct conf_group *g, time_t now)
-{
-	struct tm tm;
-	unsigned today, yday, min;
-
-	if (g->nhours == 0)
-		return 1;
-	if (localtime_r(&now, &tm) == NULL)
-		return 1;
-	today = (unsigned)(tm.tm_wday + 6) % 7;		/* Monday 0 */
-	yday = (today + 6) % 7;
-	min = (unsigned)(tm.tm_hour * 60 + tm.tm_min);
-	for (size_t i = 0; i < g->nhours; i++) {
-		struct conf_hours h;
-		char why[8];
-
-		if (conf_hours_parse(g->hours[i], &h, why, sizeof(why)) < 0)
-			continue;
-		if (h.from < h.to) {
-			if ((h.days & (1u << today)) && min >= h.from &&
-			    min < h.to)
-				return 1;
-		} else if (((h.days & (1u << today)) && min >= h.from) ||
-		    ((h.days & (1u << yday)) && min < h.to))
-			return 1;	/* past midnight */
-	}
-	return 0;
-}
-
 static void
 limits_of(const struct conf_group *g, struct usage_limits *l)
 {
@@ -140,14 +109,6 @@ diverted_from(struct worker *w, const struct sip_msg *m, const char **how)
 	if (n == 1)
 		return slice_cstr("?");
 	return dial_string(&prev.uri);
-}
-
-static void
-refuse(struct worker *w, struct txn *t, const struct sip_msg *m,
-    const struct sip_dest *src, unsigned status, const char *phrase,
-    const char *extra)
-{
-	uas_reply(w, t, m, src, status, phrase, extra);
 }
 
 int
@@ -202,7 +163,7 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 	if (!r.allow) {
 		int bad = r.kind < 0;
 
-		refuse(w, t, m, src, bad ? 484 : 403, bad ? "Invalid Number" :
+		uas_reply(w, t, m, src, bad ? 484 : 403, bad ? "Invalid Number" :
 		    "Destination Not Allowed", NULL);
 		dest_event(w, refused, m, src, who, bad ? 484 : 403,
 		    how != NULL ? how : r.reason, &r, dialled);
@@ -214,8 +175,8 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 	if (r.emergency)
 		dest_event(w, SECEV_CALL_EMERGENCY, m, src, who, 0,
 		    "emergency", &r, dialled);
-	if (!r.emergency && !in_hours(g, now)) {
-		refuse(w, t, m, src, 403, "Outside Allowed Hours", NULL);
+	if (!r.emergency && !destpol_in_hours(pol, gi, now)) {
+		uas_reply(w, t, m, src, 403, "Outside Allowed Hours", NULL);
 		snprintf(r.rule, sizeof(r.rule), "hours of group %s", g->name);
 		dest_event(w, SECEV_CALL_BLOCKED, m, src, who, 403,
 		    "time_window", &r, dialled);
@@ -249,12 +210,12 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 		    v == USAGE_PER_MINUTE ? 503 : 403;
 
 		if (v == USAGE_CONCURRENT)
-			refuse(w, t, m, src, 486, "Too Many Calls", NULL);
+			uas_reply(w, t, m, src, 486, "Too Many Calls", NULL);
 		else if (v == USAGE_PER_MINUTE)
-			refuse(w, t, m, src, 503, "Call Rate Limit",
+			uas_reply(w, t, m, src, 503, "Call Rate Limit",
 			    "Retry-After: 60\r\n");
 		else
-			refuse(w, t, m, src, 403, v == USAGE_PER_DAY ?
+			uas_reply(w, t, m, src, 403, v == USAGE_PER_DAY ?
 			    "Daily Call Limit Reached" :
 			    "Daily Minutes Used", NULL);
 		secevent_init(&ev, SECEV_FRAUD_LIMIT);

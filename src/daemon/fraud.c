@@ -99,7 +99,7 @@ fraud_tick(struct sw_env *env)
 		s->gen[2] = g;
 		store_usage_resets(s->st, reset_one, env);
 	}
-	usage_collect(s->usage, (int64_t)time(NULL), persist_one, env);
+	usage_collect(s->usage, persist_one, env);
 	if (s->pol_retired != NULL && mono_ms() - s->pol_retired_ms >
 	    RETIRE_MS) {
 		destpol_free(s->pol_retired);
@@ -143,7 +143,7 @@ fraud_close(struct sw_env *env)
 	struct sw_sec *s = &env->sec;
 
 	if (s->usage != NULL && s->wr != NULL)
-		usage_collect(s->usage, (int64_t)time(NULL), persist_one, env);
+		usage_collect(s->usage, persist_one, env);
 }
 
 void

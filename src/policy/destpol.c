@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy/destpol.h"
 
@@ -24,6 +25,7 @@ struct node {
 
 struct group_rt {
 	struct conf_group g;
+	struct conf_hours hours[CONF_MAX_HOURS];	/* g.hours, parsed */
 	struct node	*nodes;
 	size_t		 n, cap;
 };
@@ -195,6 +197,17 @@ destpol_build(const struct sw_conf *conf, const char *list, size_t len,
 		gr->g = conf->policy.groups[g];
 		if (strcmp(gr->g.name, "default") == 0)
 			p->dflt = g;
+		for (size_t i = 0; i < gr->g.nhours; i++) {
+			char why[160];
+
+			if (conf_hours_parse(gr->g.hours[i], &gr->hours[i], why,
+			    sizeof(why)) < 0) {
+				snprintf(err, cap, "policy: group %s: %s",
+				    gr->g.name, why);
+				r = -EINVAL;
+				goto fail;
+			}
+		}
 		if (node_new(gr) < 0)
 			goto fail;
 		for (size_t i = 0; i < gr->g.ndeny; i++)
@@ -246,6 +259,33 @@ destpol_free(struct destpol *p)
 	for (size_t g = 0; g < p->ngroups; g++)
 		free(p->groups[g].nodes);
 	free(p);
+}
+
+bool
+destpol_in_hours(const struct destpol *p, size_t group, time_t now)
+{
+	const struct group_rt *g = &p->groups[group < p->ngroups ? group :
+	    p->dflt];
+	struct tm tm;
+	unsigned today, yday, min;
+
+	if (g->g.nhours == 0 || localtime_r(&now, &tm) == NULL)
+		return true;
+	today = (unsigned)(tm.tm_wday + 6) % 7;		/* Monday 0 */
+	yday = (today + 6) % 7;
+	min = (unsigned)(tm.tm_hour * 60 + tm.tm_min);
+	for (size_t i = 0; i < g->g.nhours; i++) {
+		const struct conf_hours *h = &g->hours[i];
+
+		if (h->from < h->to) {
+			if ((h->days & (1u << today)) && min >= h->from &&
+			    min < h->to)
+				return true;
+		} else if (((h->days & (1u << today)) && min >= h->from) ||
+		    ((h->days & (1u << yday)) && min < h->to))
+			return true;	/* past midnight */
+	}
+	return false;
 }
 
 const struct destpol_opts *
@@ -300,7 +340,7 @@ check_number(const struct destpol *p, const struct group_rt *g,
     const char *num, struct dp_result *r)
 {
 	int32_t at = 0, best = -1;
-	size_t depth = 0, bdepth = 0;
+	size_t bdepth = 0;
 	uint8_t act;
 
 	for (size_t i = 0; num[i] != '\0'; i++) {
@@ -311,9 +351,7 @@ check_number(const struct destpol *p, const struct group_rt *g,
 			best = at;
 			bdepth = i + 1;
 		}
-		depth = i + 1;
 	}
-	(void)depth;
 	act = best >= 0 ? g->nodes[best].act : 0;
 	if (act & ACT_DENY) {
 		r->reason = "destination_denied";

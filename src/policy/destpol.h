@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "conf/conf.h"
 #include "core/slice.h"
@@ -71,6 +72,11 @@ size_t	destpol_group(const struct destpol *p, const char *name);
 const struct conf_group *destpol_group_conf(const struct destpol *p,
 	    size_t group);
 size_t	destpol_ngroups(const struct destpol *p);
+
+/* Is now (local time) inside one of the group's time windows? Always
+ * when it has none; a window ending before it starts runs past
+ * midnight. */
+bool	destpol_in_hours(const struct destpol *p, size_t group, time_t now);
 
 /* Decide a dialled string (a URI user part or tel: number, as it came). */
 void	destpol_check(const struct destpol *p, size_t group, struct slice dialled,

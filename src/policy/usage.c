@@ -274,13 +274,12 @@ usage_get(struct usage_table *t, const char *account, int64_t now,
 }
 
 size_t
-usage_collect(struct usage_table *t, int64_t now,
+usage_collect(struct usage_table *t,
     void (*fn)(void *arg, const struct store_usage *u), void *arg)
 {
 	struct store_usage batch[COLLECT_BATCH];
 	size_t total = 0;
 
-	(void)now;
 	for (size_t i = 0; i < STRIPES; i++) {
 		struct stripe *s = &t->s[i];
 

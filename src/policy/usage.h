@@ -73,7 +73,7 @@ void	usage_get(struct usage_table *t, const char *account, int64_t now,
 
 /* Call fn for every entry changed since the previous collect (a copy,
  * outside the stripe lock); returns how many. */
-size_t	usage_collect(struct usage_table *t, int64_t now,
+size_t	usage_collect(struct usage_table *t,
 	    void (*fn)(void *arg, const struct store_usage *u), void *arg);
 
 #endif

@@ -318,7 +318,7 @@ test_release(void **state)
 	/* an account never seen: nothing made */
 	usage_release(tab, "ghost@x", 60, D0);
 	usage_reset(tab, "ghost@x");
-	assert_int_equal(usage_collect(tab, T0, no_ghost_fn, NULL), 2);
+	assert_int_equal(usage_collect(tab, no_ghost_fn, NULL), 2);
 	u = get("ghost@x", T0, D0);
 	assert_int_equal(u.seconds_day, 0);
 }
@@ -377,7 +377,7 @@ test_load_reset(void **state)
 	assert_int_equal(u.blocked_day, 4);
 	assert_int_equal(u.updated, T0 - 10);
 	/* loaded rows are what the store has: nothing to write back */
-	assert_int_equal(usage_collect(tab, T0, noop_fn, NULL), 0);
+	assert_int_equal(usage_collect(tab, noop_fn, NULL), 0);
 	/* the loaded counters count */
 	admit("a@x", &lim, T0, D0, false, USAGE_OK);
 	assert_int_equal(admit("a@x", &lim, T0 + 1, D0, false,
@@ -453,13 +453,13 @@ test_collect(void **state)
 	struct seen s = { 0 };
 
 	(void)state;
-	assert_int_equal(usage_collect(tab, T0, collect_fn, &s), 0);
+	assert_int_equal(usage_collect(tab, collect_fn, &s), 0);
 	admit("a@x", &lim, T0, D0, false, USAGE_OK);
 	admit("a@x", &lim, T0, D0, false, USAGE_CONCURRENT);
 	admit("b@x", &lim, T0, D0, false, USAGE_OK);
 	usage_release(tab, "b@x", 42, D0);
 	admit("c@x", &lim, T0, D0, false, USAGE_OK);
-	assert_int_equal(usage_collect(tab, T0, collect_fn, &s), 3);
+	assert_int_equal(usage_collect(tab, collect_fn, &s), 3);
 	assert_int_equal(s.n, 3);
 	assert_non_null(seen_find(&s, "a@x"));
 	assert_int_equal(seen_find(&s, "a@x")->active, 1);
@@ -469,21 +469,21 @@ test_collect(void **state)
 	assert_int_equal(seen_find(&s, "c@x")->calls_day, 1);
 	/* nothing changed since */
 	s.n = 0;
-	assert_int_equal(usage_collect(tab, T0, collect_fn, &s), 0);
+	assert_int_equal(usage_collect(tab, collect_fn, &s), 0);
 	/* get and seconds_left change nothing */
 	(void)get("a@x", T0, D0);
 	(void)usage_seconds_left(tab, "a@x",
 	    &(struct usage_limits){ .minutes_per_day = 1 }, D0);
-	assert_int_equal(usage_collect(tab, T0, collect_fn, &s), 0);
+	assert_int_equal(usage_collect(tab, collect_fn, &s), 0);
 	/* each of release, reset, admit marks its entry */
 	usage_release(tab, "a@x", 1, D0);
 	usage_reset(tab, "b@x");
-	assert_int_equal(usage_collect(tab, T0, collect_fn, &s), 2);
+	assert_int_equal(usage_collect(tab, collect_fn, &s), 2);
 	assert_int_equal(seen_find(&s, "a@x")->active, 0);
 	assert_int_equal(seen_find(&s, "b@x")->seconds_day, 0);
 	s.n = 0;
 	admit("c@x", &lim, T0, D0, false, USAGE_CONCURRENT);
-	assert_int_equal(usage_collect(tab, T0, collect_fn, &s), 1);
+	assert_int_equal(usage_collect(tab, collect_fn, &s), 1);
 	assert_string_equal(s.u[0].account, "c@x");
 }
 
@@ -514,10 +514,10 @@ test_collect_many(void **state)
 			admit(acct, &lim, T0, D0, false, USAGE_OK);
 	}
 	memset(hits, 0, sizeof(hits));
-	assert_int_equal(usage_collect(tab, T0, count_fn, hits), 5000);
+	assert_int_equal(usage_collect(tab, count_fn, hits), 5000);
 	for (unsigned i = 0; i < 5000; i++)
 		assert_int_equal(hits[i], 1);
-	assert_int_equal(usage_collect(tab, T0, count_fn, hits), 0);
+	assert_int_equal(usage_collect(tab, count_fn, hits), 0);
 }
 
 #define NTHREADS	4
@@ -562,7 +562,7 @@ collector_run(void *arg)
 	atomic_bool *stop = arg;
 
 	while (!atomic_load(stop))
-		(void)usage_collect(tab, T0, noop_fn, NULL);
+		(void)usage_collect(tab, noop_fn, NULL);
 	return NULL;
 }
 
@@ -609,7 +609,7 @@ threads(bool limited)
 		if (!limited)
 			assert_int_equal(refused, 0);
 	}
-	(void)usage_collect(tab, T0, noop_fn, NULL);
+	(void)usage_collect(tab, noop_fn, NULL);
 }
 
 static void
