@@ -7,6 +7,7 @@
 
 #include "cli/cmd_account.h"
 #include "cli/cmd_ban.h"
+#include "cli/cmd_calls.h"
 #include "cli/cmd_check.h"
 #include "cli/cmd_parse.h"
 
@@ -23,6 +24,8 @@ static const struct cmd cmds[] = {
 	    "                           manage SIP accounts in the store" },
 	{ "ban", cmd_ban, "ban [-c FILE] [-D DIR] list|add|remove ...\n"
 	    "                           list, add and remove bans in the store" },
+	{ "calls", cmd_calls, "calls [-c FILE] [-D DIR] [--all] [-n N] [--json]\n"
+	    "                           calls recorded in the store, with media quality" },
 };
 
 static void

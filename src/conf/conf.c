@@ -1661,6 +1661,82 @@ check_trunks(struct ctx *c, struct sw_conf *conf)
  * user sees every error in one go), so each one skips values that are
  * missing or had an error of their own instead of piling on.
  */
+/* Does the zone listen on a wildcard address (valid, 0.0.0.0/::)? */
+static int
+zone_listens_any(const struct sw_conf *conf, size_t zone)
+{
+	for (size_t l = 0; l < conf->nlisten; l++)
+		if (conf->listen[l].zone == zone &&
+		    conf->listen[l].zone_name[0] != '\0' &&
+		    conf->listen[l].addr.sa.sa_family != 0 &&
+		    sw_addr_is_any(&conf->listen[l].addr))
+			return 1;
+	return 0;
+}
+
+/*
+ * MEDIA1/MEDIA3 defaults that depend on the zone: its media address is
+ * its first listener's (a zone without a listener has no legs), and
+ * SRTP is preferred where the network is not ours.
+ */
+static void
+check_media(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
+{
+	const struct conf_media *m = &conf->media;
+	const struct ynode *n;
+
+	for (size_t i = 0; i < conf->nzones; i++) {
+		struct conf_zone *z = &conf->zones[i];
+
+		if (z->srtp == CONF_SRTP_DEFAULT)
+			z->srtp = z->trust == CONF_TRUST_TRUSTED ?
+			    CONF_SRTP_OFF : CONF_SRTP_PREFER;
+		if (z->media_address.sa.sa_family != 0) {
+			sw_addr_set_port(&z->media_address, 0);
+			if (sw_addr_is_any(&z->media_address))
+				err_at(c, z->at.line, z->at.col, "zones[%zu]."
+				    "media_address: a wildcard address cannot be "
+				    "written into SDP; name the address the "
+				    "zone's endpoints reach", i);
+			continue;
+		}
+		for (size_t l = 0; l < conf->nlisten; l++)
+			if (conf->listen[l].zone == i &&
+			    conf->listen[l].zone_name[0] != '\0' &&
+			    conf->listen[l].addr.sa.sa_family != 0 &&
+			    !sw_addr_is_any(&conf->listen[l].addr)) {
+				z->media_address = conf->listen[l].addr;
+				sw_addr_set_port(&z->media_address, 0);
+				break;
+			}
+		if (z->media_address.sa.sa_family == 0 && m->anchor &&
+		    zone_listens_any(conf, i))
+			err_at(c, z->at.line, z->at.col, "zones[%zu]: media is "
+			    "anchored but the zone '%s' listens only on a "
+			    "wildcard address; set media_address to the "
+			    "address its endpoints reach", i, z->name);
+	}
+	if (m->port_min % 2 != 0 || m->port_max < m->port_min + 1) {
+		n = ylookup(root, "media", "port_min", NULL);
+		if (n == NULL)
+			n = ylookup(root, "media", "port_max", NULL);
+		err_at(c, n != NULL ? n->line : 1, n != NULL ? n->col : 1,
+		    "media: port_min must be even (RTP on even ports, RTCP on "
+		    "the next) and port_max above it; got %u-%u", m->port_min,
+		    m->port_max);
+	}
+	if (m->timeout_ms > 0 && m->timeout_ms < 1000) {
+		n = ylookup(root, "media", "timeout", NULL);
+		err_at(c, n != NULL ? n->line : 1, n != NULL ? n->col : 1,
+		    "media.timeout: 0s (off) or at least 1s");
+	}
+	if (m->one_way_timeout_ms > 0 && m->one_way_timeout_ms < 1000) {
+		n = ylookup(root, "media", "one_way_timeout", NULL);
+		err_at(c, n != NULL ? n->line : 1, n != NULL ? n->col : 1,
+		    "media.one_way_timeout: 0s (off) or at least 1s");
+	}
+}
+
 static void
 check_cross(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 {
@@ -1763,6 +1839,7 @@ check_cross(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 				}
 	}
 
+	check_media(c, conf, root);
 	check_core(c, conf, root);
 	check_trunks(c, conf);
 	check_listen_tls(c, conf);

@@ -199,6 +199,15 @@ struct conf_listen {
 	struct conf_mark tls_at;		/* its tls: value; 0 = absent */
 };
 
+/* MEDIA3: SRTP on the legs of a zone.  DEFAULT is resolved by the
+ * loader: prefer for untrusted zones, off for trusted ones. */
+enum conf_srtp {
+	CONF_SRTP_DEFAULT = 0,
+	CONF_SRTP_REQUIRE,	/* offers without SRTP get 488 */
+	CONF_SRTP_PREFER,	/* SRTP when the peer takes it, else an event */
+	CONF_SRTP_OFF,		/* plain RTP (SRTP only if the peer insists) */
+};
+
 struct conf_zone {
 	char		name[CONF_ZONE_NAME_MAX + 1];
 	enum conf_trust	trust;
@@ -210,6 +219,10 @@ struct conf_zone {
 	size_t		nmethods;
 	int		methods[CONF_MAX_METHODS];	/* enum conf_method */
 	struct conf_zone_rate rate;
+	/* MEDIA1: where this zone's legs get their media ports; family 0
+	 * until the loader fills in the zone's first listener address */
+	union sw_addr	media_address;
+	enum conf_srtp	srtp;
 	struct conf_mark at;			/* the list entry */
 	struct conf_mark name_at;		/* its name: value */
 };
@@ -431,6 +444,24 @@ struct conf_overload {
 	bool		reply;			/* 503 to what is shed (else drop) */
 };
 
+enum conf_latch {
+	CONF_LATCH_SIGNALLING = 0,	/* SDP c= or the leg's SIP source */
+	CONF_LATCH_ANY,			/* the first source at all */
+};
+
+/* MEDIA1, MEDIA5: the relay. */
+struct conf_media {
+	bool		anchor;			/* relay every call's media */
+	uint32_t	workers;		/* media threads; 0: one per CPU */
+	uint32_t	port_min;		/* even; RTP on even, RTCP + 1 */
+	uint32_t	port_max;
+	uint32_t	timeout_ms;		/* no media either way; 0 off */
+	uint32_t	one_way_timeout_ms;	/* one way only; 0 off */
+	bool		one_way_hangup;
+	bool		strict_source;		/* drop all but the latched */
+	enum conf_latch	latch;
+};
+
 struct sw_conf {
 	uint32_t		version;
 	struct conf_node	node;
@@ -454,6 +485,7 @@ struct sw_conf {
 	struct conf_dialplan	dialplan;
 	struct conf_policy	policy;
 	struct conf_overload	overload;
+	struct conf_media	media;
 	bool			listen_overridden;	/* by conf_listen_override() */
 	/* The config file's directory, as given ("." for a buffer or a
 	 * bare file name): relative TLS paths start here. */
@@ -529,6 +561,7 @@ int	conf_print(FILE *f, const struct sw_conf *conf);
 const char *conf_transport_name(enum conf_transport t);
 const char *conf_tls_version_name(enum conf_tls_version v);
 const char *conf_trust_name(enum conf_trust t);
+const char *conf_srtp_name(enum conf_srtp v);
 const char *conf_log_level_name(enum conf_log_level l);
 const char *conf_syslog_facility_name(int facility);
 const char *conf_method_name(int method);

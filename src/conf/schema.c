@@ -113,6 +113,19 @@ static const struct conf_enum_val trust_vals[] = {
 	{ NULL, 0, NULL }
 };
 
+static const struct conf_enum_val srtp_vals[] = {
+	{ "require", CONF_SRTP_REQUIRE, NULL },
+	{ "prefer", CONF_SRTP_PREFER, NULL },
+	{ "off", CONF_SRTP_OFF, NULL },
+	{ NULL, 0, NULL }
+};
+
+static const struct conf_enum_val latch_vals[] = {
+	{ "signalling", CONF_LATCH_SIGNALLING, NULL },
+	{ "any", CONF_LATCH_ANY, NULL },
+	{ NULL, 0, NULL }
+};
+
 static const struct conf_enum_val log_level_vals[] = {
 	{ "error", CONF_LOG_ERROR, NULL },
 	{ "warn", CONF_LOG_WARN, NULL },
@@ -364,6 +377,19 @@ static const struct conf_key zone_rate_keys[] = {
 	K_END
 };
 
+static bool
+zone_has_media_address(const void *base)
+{
+	return ((const struct conf_zone *)base)->media_address.sa.sa_family
+	    != 0;
+}
+
+static bool
+zone_has_srtp(const void *base)
+{
+	return ((const struct conf_zone *)base)->srtp != CONF_SRTP_DEFAULT;
+}
+
 static const struct conf_key zone_keys[] = {
 	{ .name = "name", .type = CONF_T_STR,
 	  .flags = CONF_K_REQUIRED | CONF_K_MARK,
@@ -382,6 +408,15 @@ static const struct conf_key zone_keys[] = {
 	  .elem_size = sizeof(int),
 	  .count_off = offsetof(struct conf_zone, nmethods) },
 	K_MAP("rate_limits", struct conf_zone, rate, zone_rate_keys),
+	/* no defaults here: the loader derives both from the zone */
+	{ .name = "media_address", .type = CONF_T_ADDR,
+	  .off = offsetof(struct conf_zone, media_address),
+	  .size = FSIZE(struct conf_zone, media_address),
+	  .print_if = zone_has_media_address },
+	{ .name = "srtp", .type = CONF_T_ENUM,
+	  .off = offsetof(struct conf_zone, srtp),
+	  .size = FSIZE(struct conf_zone, srtp), .vals = srtp_vals,
+	  .print_if = zone_has_srtp },
 	K_END
 };
 
@@ -830,6 +865,20 @@ static const struct conf_key overload_keys[] = {
 	K_END
 };
 
+static const struct conf_key media_keys[] = {
+	K_BOOL("anchor", struct conf_media, anchor, "true"),
+	K_UINT(struct conf_media, workers, 0, CONF_MAX_WORKERS, "1"),
+	K_UINT(struct conf_media, port_min, 1024, 65534, "20000"),
+	K_UINT(struct conf_media, port_max, 1025, 65535, "39999"),
+	K_DUR("timeout", struct conf_media, timeout_ms, 0, HOUR(1), "60s"),
+	K_DUR("one_way_timeout", struct conf_media, one_way_timeout_ms, 0,
+	    HOUR(1), "30s"),
+	K_BOOL("one_way_hangup", struct conf_media, one_way_hangup, "false"),
+	K_BOOL("strict_source", struct conf_media, strict_source, "true"),
+	K_ENUM("latch", struct conf_media, latch, latch_vals, "signalling"),
+	K_END
+};
+
 const struct conf_key conf_schema[] = {
 	{ .name = "version", .type = CONF_T_UINT, .flags = CONF_K_REQUIRED,
 	  .off = offsetof(struct sw_conf, version),
@@ -868,6 +917,7 @@ const struct conf_key conf_schema[] = {
 	K_MAP("dialplan", struct sw_conf, dialplan, dialplan_keys),
 	K_MAP("policy", struct sw_conf, policy, policy_keys),
 	K_MAP("overload", struct sw_conf, overload, overload_keys),
+	K_MAP("media", struct sw_conf, media, media_keys),
 	K_END
 };
 
@@ -1033,6 +1083,14 @@ const char *
 conf_trust_name(enum conf_trust t)
 {
 	const char *s = conf_enum_name(trust_vals, (int)t);
+
+	return s != NULL ? s : "?";
+}
+
+const char *
+conf_srtp_name(enum conf_srtp v)
+{
+	const char *s = conf_enum_name(srtp_vals, (int)v);
 
 	return s != NULL ? s : "?";
 }

@@ -153,3 +153,13 @@ sw_addr_hash(const union sw_addr *a, int with_port)
 	}
 	return sw_hash(key, n);
 }
+
+int
+sw_addr_is_any(const union sw_addr *a)
+{
+	if (a->sa.sa_family == AF_INET)
+		return a->sin.sin_addr.s_addr == htonl(INADDR_ANY);
+	if (a->sa.sa_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&a->sin6.sin6_addr);
+	return 0;
+}

@@ -39,6 +39,8 @@ int		 sw_addr_eq_ip(const union sw_addr *a, const union sw_addr *b);
 /* Is a inside the prefix net/plen (same family)? */
 int		 sw_addr_in_prefix(const union sw_addr *a, const union sw_addr *net,
 		    unsigned plen);
+/* 0.0.0.0 or :: (a wildcard bind, never a peer). */
+int		 sw_addr_is_any(const union sw_addr *a);
 /* Hash of address and port, keyed per process against collision floods. */
 uint64_t	 sw_addr_hash(const union sw_addr *a, int with_port);
 

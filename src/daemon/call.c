@@ -51,6 +51,11 @@ call_service_init(struct worker *w)
 		s->hide[0].n = s->hide[1].n = i + 1;
 	}
 	s->hide[1].trusted_from = 1;
+	if (call_media_svc_init(s) < 0) {
+		free(s->tags);
+		free(s);
+		return -ENOMEM;
+	}
 	w->calls = s;
 	return 0;
 }
@@ -82,6 +87,7 @@ call_free(struct call *c)
 	leg_release(&c->a);
 	for (size_t i = 0; i < CALL_MAX_FORKS; i++)
 		leg_release(&c->b[i]);
+	call_media_free(c);
 	free(c->inv.ok);
 	free(c);
 }
@@ -100,6 +106,7 @@ call_service_close(struct worker *w)
 		timer_cancel(&w->timers, &c->t_keep);
 		timer_cancel(&w->timers, &c->t_fail);
 		timer_cancel(&w->timers, &c->t_se);
+		timer_cancel(&w->timers, &c->t_media);
 	}
 }
 
@@ -113,6 +120,7 @@ call_service_free(struct worker *w)
 	/* the transaction layer is gone already: nothing refers any more */
 	while (s->all != NULL)
 		call_free(s->all);
+	call_media_svc_free(s);
 	free(s->tags);
 	free(s);
 	w->calls = NULL;
@@ -227,6 +235,7 @@ call_new(struct call_svc *s)
 	timer_init(&c->t_keep, on_keep);
 	timer_init(&c->t_fail, on_fail);
 	timer_init(&c->t_se, on_se);
+	timer_init(&c->t_media, NULL);
 	c->started_ms = uv_now(&s->w->loop);
 	c->next = s->all;
 	if (s->all != NULL)
@@ -251,6 +260,7 @@ call_event(struct call *c, enum secevent_type type, const char *reason,
 {
 	struct worker *w = c->svc->w;
 	struct secevent ev;
+	struct secevent_counter ctr[16];
 	char to[80];
 
 	secevent_init(&ev, type);
@@ -275,6 +285,8 @@ call_event(struct call *c, enum secevent_type type, const char *reason,
 
 		secevent_add_str(&ev, "direction", dirs[c->dir & 3]);
 	}
+	if (type == SECEV_CALL_ENDED || type == SECEV_CALL_FAILED)
+		call_media_counters(c, &ev, ctr, sizeof(ctr) / sizeof(ctr[0]));
 	worker_event(w, &ev, &c->a.dest);
 }
 
@@ -292,6 +304,7 @@ call_answered(struct call *c)
 	if (conf->calls.keepalive_ms > 0)
 		call_arm(c, &c->t_keep, conf->calls.keepalive_ms);
 	call_se_refreshed(c);
+	call_media_answered(c);
 	call_event(c, SECEV_CALL_ANSWERED, NULL, 200, NULL);
 }
 
@@ -308,6 +321,7 @@ call_end(struct call *c, const char *reason, const char *by, unsigned status)
 
 	if (c->state == CALL_DEAD)
 		return;
+	call_media_end(c);	/* its figures go into the event */
 	if (c->state == CALL_UP) {
 		s->st.ended++;
 		call_event(c, SECEV_CALL_ENDED, reason, status, by);
@@ -375,8 +389,8 @@ ctu_new(struct call *c, enum ctu_role role, struct leg *l)
 /* ---- timers ---- */
 
 /* BYE both confirmed legs (each once) and end the call. */
-static void
-hangup(struct call *c, const char *reason, const char *why_hdr)
+void
+call_hangup(struct call *c, const char *reason, const char *why_hdr)
 {
 	struct call_svc *s = c->svc;
 	struct leg *b = c->winner >= 0 ? &c->b[c->winner] : NULL;
@@ -396,10 +410,10 @@ on_max(struct timer *t, uint64_t now)
 
 	(void)now;
 	if (c->minutes_cap)	/* FRAUD2: the account's day is used up */
-		hangup(c, "minutes_per_day", "Reason: SIP;cause=200;"
+		call_hangup(c, "minutes_per_day", "Reason: SIP;cause=200;"
 		    "text=\"Daily minutes used\"\r\n");
 	else
-		hangup(c, "max_duration", "Reason: SIP;cause=200;"
+		call_hangup(c, "max_duration", "Reason: SIP;cause=200;"
 		    "text=\"Maximum call duration\"\r\n");
 }
 
@@ -447,7 +461,7 @@ on_se(struct timer *t, uint64_t now)
 	struct call *c = container_of(t, struct call, t_se);
 
 	(void)now;
-	hangup(c, "session_timer",
+	call_hangup(c, "session_timer",
 	    "Reason: SIP;cause=408;text=\"Session expired\"\r\n");
 }
 
@@ -456,7 +470,7 @@ on_se(struct timer *t, uint64_t now)
 void
 call_leg_lost(struct call *c)
 {
-	hangup(c, "leg_lost",
+	call_hangup(c, "leg_lost",
 	    "Reason: SIP;cause=408;text=\"Peer not responding\"\r\n");
 }
 
@@ -478,7 +492,7 @@ on_retx(struct timer *t, uint64_t now)
 		return;
 	if (now >= v->deadline) {
 		v->active = 0;
-		hangup(c, "no_ack",
+		call_hangup(c, "no_ack",
 		    "Reason: SIP;cause=408;text=\"ACK timeout\"\r\n");
 		return;
 	}

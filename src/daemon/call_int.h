@@ -16,7 +16,10 @@
 #include "sip/dest.h"
 #include "sip/hide.h"
 #include "daemon/call.h"
+#include "daemon/call_media.h"
 #include "daemon/ident.h"
+#include "sip/sdp.h"
+#include "media/sdp_rewrite.h"
 
 #define CALL_MAX_FORKS	4
 #define CALL_STR_MAX	1024	/* one URI or header value we keep */
@@ -119,6 +122,11 @@ struct call {
 	char		 group[CONF_GROUP_NAME_MAX + 1];
 	char		 to_user[64];
 	char		 from_user[ACCT_USER_MAX + 1];	/* B legs' From */
+	/* MEDIA1-5 (call_media.c); NULL when media is not anchored */
+	struct call_media *media;
+	struct timer	 t_media;
+	uint16_t	 media_fail;		/* status for a refused body */
+	const char	*media_why;		/* its reason phrase */
 };
 
 /* What hangs on each transaction of a call. */
@@ -156,6 +164,10 @@ struct call_svc {
 	uint8_t		 scratch[SIP_MAX_MSG_TCP];
 	char		 extra[8192];
 	char		 extra_refer[512];
+	/* media anchoring: one parsed body and one rewrite at a time */
+	struct sdp	*sdp;
+	uint8_t		 sdp_out[SDP_MAX_BODY];
+	char		 crypto[SDP_MAX_MEDIA][SDP_RW_MAX_CRYPTO + 1];
 };
 
 /* call.c */
@@ -211,6 +223,8 @@ void	out_contact_uri(struct call_svc *s, uint8_t lsn, char *buf, size_t cap);
 int	out_strip_tag(const struct sip_nameaddr *na, char **dst);
 
 void	call_leg_lost(struct call *c);
+/* BYE both confirmed legs with the Reason line given, end the call. */
+void	call_hangup(struct call *c, const char *reason, const char *why_hdr);
 /* RFC 4028 with the caller: the 2xx header lines (into buf, "" when
  * no session timer), and a refresh seen (re-arms the timer). */
 const char *call_se_lines(const struct call *c, char *buf, size_t cap);

@@ -153,8 +153,15 @@ out_request(struct call_svc *s, struct leg *l, const char *method,
 	if (extra != NULL)
 		wbuf_str(&w, extra);
 	if (src != NULL && src->body.len > 0) {
-		wbuf_fmt(&w, "Content-Length: %zu\r\n\r\n", src->body.len);
-		wbuf_slice(&w, src->body);
+		struct slice body;
+		int kind = strcmp(method, "INVITE") == 0 ||
+		    strcmp(method, "UPDATE") == 0 ? 1 :
+		    strcmp(method, "ACK") == 0 ? 0 : -1;
+
+		if (call_media_body(l->call, l, kind, src, &body) < 0)
+			return -SBC_EPARSE;
+		wbuf_fmt(&w, "Content-Length: %zu\r\n\r\n", body.len);
+		wbuf_slice(&w, body);
 	} else
 		wbuf_str(&w, "Content-Length: 0\r\n\r\n");
 	return w.overflow ? -SBC_ELIMIT : (ssize_t)w.n;
@@ -192,8 +199,17 @@ out_response(struct call_svc *s, struct leg *l, const struct sip_msg *req,
 	o.to_tag = slice_cstr(l->ltag);
 	o.src = &l->dest.addr;
 	o.extra = s->extra;
-	if (resp != NULL)
-		o.body = resp->body;
+	if (resp != NULL && resp->body.len > 0) {
+		int kind = req->method == SIP_M_INVITE ||
+		    req->method == SIP_M_UPDATE ? req->body.len == 0 : -1;
+
+		if (call_media_body(l->call, l, kind, resp, &o.body) < 0) {
+			/* the answer cannot be relayed: the call goes */
+			if (l->call->media != NULL)
+				call_media_fail(l->call, "media_error");
+			return -SBC_EPARSE;
+		}
+	}
 	return sip_resp_build(&echo, &o, buf, cap);
 }
 

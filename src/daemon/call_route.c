@@ -261,6 +261,14 @@ overloaded_or_failed(struct call *c, int err)
 		call_end(c, "overload", "sbc", 503);
 		return;
 	}
+	if (c->media_fail != 0) {	/* the body could not be anchored */
+		unsigned st = c->media_fail;
+
+		reply_a_full(c, st, c->media_why, st == 503 ?
+		    "Retry-After: 5\r\n" : NULL);
+		call_end(c, "media", "sbc", st);
+		return;
+	}
 	reply_a(c, 500, "Routing Failed");
 	call_end(c, "internal", "sbc", 500);
 }
@@ -377,6 +385,10 @@ to_endpoint(struct call *c, const struct sip_msg *m, const struct binding *bs,
 	for (size_t i = 0; i < c->nforks; i++)
 		if (c->b[i].state == LEG_TRYING)
 			return;
+	if (c->media_fail != 0) {
+		overloaded_or_failed(c, -EIO);
+		return;
+	}
 	reply_a(c, 480, NULL);
 	call_end(c, "unreachable", "sbc", 480);
 }
@@ -575,6 +587,16 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 		return;
 	}
 	call_event(c, SECEV_CALL_ATTEMPT, NULL, 0, NULL);
+	{
+		const char *why;
+		unsigned st = call_media_start(c, m, &why);
+
+		if (st != 0) {		/* MEDIA3: e.g. 488, SRTP required */
+			reply_a(c, st, why);
+			call_end(c, "media", "sbc", st);
+			return;
+		}
+	}
 	call_arm(c, &c->t_ring, conf->calls.ring_timeout_ms);
 	switch (dir) {
 	case DIR_FROM_CORE:

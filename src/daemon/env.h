@@ -32,6 +32,7 @@ struct trust_table;
 struct acl;
 struct destpol;
 struct usage_table;
+struct relay;
 
 /* A zone as the message path needs it, built once from the config. */
 struct zone_rt {
@@ -105,6 +106,7 @@ struct sw_env {
 	/* core targets failing their OPTIONS probes (probe.c) */
 	_Atomic uint8_t		 target_down[CONF_MAX_TARGETS];
 	struct sw_sec		 sec;
+	struct relay		*relay;		/* MEDIA1; NULL: not anchored */
 };
 
 #endif

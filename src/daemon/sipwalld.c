@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,8 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "daemon/fraud.h"
+#include "media/relay.h"
+#include "media/srtp_ctx.h"
 #include "daemon/state.h"
 #include "daemon/worker.h"
 
@@ -192,6 +195,57 @@ reload(struct sw_env *env, const char *path, const char *const *specs,
 	conf_free(nc);
 }
 
+/*
+ * MEDIA1: the relay, its port pools on every zone's media address and
+ * enough descriptors for two socket pairs per stream.
+ */
+static int
+media_open(struct sw_env *env)
+{
+	const struct sw_conf *conf = env->conf;
+	struct relay_conf rc;
+	struct rlimit rl;
+	long ncpu;
+	int r;
+
+	if (!conf->media.anchor)
+		return 0;
+	if ((r = srtp_ctx_global_init()) < 0)
+		return r;
+	memset(&rc, 0, sizeof(rc));
+	for (size_t i = 0; i < conf->nzones; i++) {
+		const union sw_addr *a = &conf->zones[i].media_address;
+		size_t k;
+
+		if (a->sa.sa_family == 0)
+			continue;
+		for (k = 0; k < rc.naddrs; k++)
+			if (sw_addr_eq_ip(&rc.addrs[k], a))
+				break;
+		if (k == rc.naddrs && rc.naddrs < RELAY_MAX_ADDRS)
+			rc.addrs[rc.naddrs++] = *a;
+	}
+	if (rc.naddrs == 0)
+		return 0;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	rc.workers = conf->media.workers ? conf->media.workers :
+	    (unsigned)(ncpu > 0 ? ncpu : 1);
+	rc.port_min = (uint16_t)conf->media.port_min;
+	rc.port_max = (uint16_t)conf->media.port_max;
+	rc.strict = conf->media.strict_source;
+	rc.latch_any = conf->media.latch == CONF_LATCH_ANY;
+	/* every pair is two descriptors, on each address */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if ((r = relay_new(&rc, &env->relay)) < 0)
+		return r;
+	log_info("media relay: %u workers, ports %u-%u on %zu addresses",
+	    rc.workers, rc.port_min, rc.port_max, rc.naddrs);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -287,6 +341,8 @@ main(int argc, char **argv)
 		fatalx("connection table: %s", strerror(-r));
 	if ((r = state_open(&env)) < 0)
 		fatalx("cannot start: %s", strerror(-r));
+	if ((r = media_open(&env)) < 0)
+		fatalx("media relay: %s", strerror(-r));
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	env.nworkers = env.conf->node.workers ? env.conf->node.workers :
@@ -309,6 +365,7 @@ main(int argc, char **argv)
 			for (unsigned j = 0; j < i; j++)
 				worker_free(env.workers[j]);
 			free(env.workers);
+			relay_free(env.relay);
 			state_close(&env);
 			evlog_close(env.ev);
 			connlimit_free(env.cl);
@@ -324,6 +381,8 @@ main(int argc, char **argv)
 	log_info("%u workers, state in %s", env.nworkers,
 	    env.conf->node.state_dir);
 	event_simple(&env, SECEV_DAEMON_STARTED, "sipwalld started");
+	if (env.relay != NULL && (r = relay_start(env.relay)) < 0)
+		fatalx("media thread: %s", strerror(-r));
 	for (unsigned i = 0; i < env.nworkers; i++)
 		if ((r = worker_start(env.workers[i])) < 0)
 			fatalx("worker thread: %s", strerror(-r));
@@ -355,6 +414,8 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < env.nworkers; i++)
 		worker_free(env.workers[i]);
 	free(env.workers);
+	relay_stop(env.relay);
+	relay_free(env.relay);
 	state_close(&env);
 	evlog_close(env.ev);
 	connlimit_free(env.cl);

@@ -1,6 +1,7 @@
 /*
  * The persistent store (DESIGN.md section 4): accounts, registrations,
- * bans and their strike history, in one SQLite 3 file in WAL mode.
+ * bans and their strike history, usage counters and call records, in
+ * one SQLite 3 file in WAL mode.
  *
  * This module owns the file format (schema, versioned with PRAGMA
  * user_version and migrated forward on open), the validation of every
@@ -42,7 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	3	/* PRAGMA user_version written */
+#define STORE_SCHEMA_VERSION	4	/* PRAGMA user_version written */
 #define STORE_APPLICATION_ID	0x53574442	/* "SWDB", PRAGMA application_id */
 #define STORE_BUSY_TIMEOUT_MS	5000
 
@@ -339,6 +340,89 @@ int	store_usage_resets(struct store *st, store_reset_fn fn, void *arg);
 /* Delete the request (account, at); -ENOENT when there is none. */
 int	store_usage_reset_done(struct store *st, const char *account,
 	    int64_t at);
+
+/*
+ * Call records (the groundwork of CDRs), one row per call, keyed by
+ * (call_id, started_ms): the caller's Call-ID alone may come back (a
+ * phone reusing one, a re-sent INVITE after a restart).  The daemon
+ * writes a row through the writer when a call starts, is answered and
+ * ends, each time the whole row (store_call_put replaces it); the
+ * store does not look at the clock and does not judge whether the
+ * timestamps make sense.  Times are unix milliseconds, 0 for "not
+ * (yet)".
+ *
+ * Text that comes from the network (call_id, from_user, to_user) is
+ * stored with every byte that could not be printed safely (control
+ * characters, invalid UTF-8) replaced by '?', so that a hostile header
+ * cannot keep a call out of the table; every other field is validated
+ * as usual (-EINVAL).  Each field must hold its NUL.
+ */
+#define STORE_CALL_ID_MAX	128
+#define STORE_CALL_USER_MAX	64	/* account, from_user, to_user */
+#define STORE_CALL_DIR_MAX	15	/* [a-z0-9_]+: "outbound" "inbound"
+					 * "trunk_in" "trunk_out" */
+#define STORE_CALL_SRC_MAX	63	/* "ip:port" or "[v6]:port" */
+#define STORE_CALL_REASON_MAX	63	/* printable; "" while active */
+#define STORE_CALL_STATE_MAX	7
+#define STORE_CALL_STATUS_MAX	999	/* SIP status codes have 3 digits */
+#define STORE_CALL_ACTIVE	"active"
+#define STORE_CALL_ENDED	"ended"
+#define STORE_CALL_LOST		"lost"	/* its daemon went away */
+
+/*
+ * What sipwall received from one leg, summed over its streams.  The
+ * unsigned counters must stay <= INT64_MAX (SQLite's integers).
+ */
+struct store_call_media {
+	uint64_t	packets, bytes, ooo, auth_failed, foreign;
+	int64_t		lost;		/* may be < 0 (duplicates) */
+	uint32_t	jitter_us;	/* the worst stream's */
+	uint8_t		srtp;		/* 1: media with this leg was SRTP */
+	uint8_t		has_media;	/* 0: no stream was set up with it */
+};
+
+struct store_call {
+	char		call_id[STORE_CALL_ID_MAX + 1];	/* the caller's */
+	char		account[STORE_CALL_USER_MAX + 1];	/* may be "" */
+	char		from_user[STORE_CALL_USER_MAX + 1];
+	char		to_user[STORE_CALL_USER_MAX + 1];
+	char		direction[STORE_CALL_DIR_MAX + 1];
+	char		src[STORE_CALL_SRC_MAX + 1];	/* caller's address */
+	int64_t		started_ms, answered_ms, ended_ms;	/* >= 0 */
+	uint16_t	status;		/* final SIP status; 0 while active */
+	/* why it ended: "bye", "cancel", "media_timeout", ... */
+	char		reason[STORE_CALL_REASON_MAX + 1];
+	char		state[STORE_CALL_STATE_MAX + 1];	/* STORE_CALL_* */
+	uint8_t		anchored;	/* 0/1: media relayed by sipwall */
+	struct store_call_media leg[2];	/* [0] caller's, [1] callee's leg */
+};
+
+/*
+ * Unlike the other list callbacks the record comes first: return 0 to
+ * go on, anything else stops the walk and is returned.
+ */
+typedef int (*store_call_fn)(const struct store_call *c, void *arg);
+
+/* Insert or replace the row of (c->call_id, c->started_ms). */
+int	store_call_put(struct store *st, const struct store_call *c);
+/*
+ * Rows newest first (by started_ms, then call_id), at most limit
+ * (0: no limit); active_only: only state "active".  A row that fails
+ * validation (edited by hand) stops the walk with -EBADMSG.
+ */
+int	store_call_list(struct store *st, bool active_only, size_t limit,
+	    store_call_fn fn, void *arg);
+/*
+ * At daemon start: rows still "active" belong to a process that is
+ * gone; mark them "lost" (ended_ms stays 0).  Returns the number of
+ * rows changed (at most INT_MAX is reported) or a negative errno.
+ */
+int	store_call_mark_lost(struct store *st);
+/*
+ * Delete the ended and lost rows whose started_ms < before_ms; active
+ * ones stay.  Returns the number of rows deleted or a negative errno.
+ */
+int	store_call_prune(struct store *st, int64_t before_ms);
 
 /*
  * Validation and canonical forms, shared with the CLI and the daemon.

@@ -3,8 +3,8 @@
  * hardening), the schema and its forward migrations, transactions,
  * change detection, the meta table and the password fingerprint key,
  * the statement cache and the error mapping.  The tables themselves are
- * worked on in store_account.c, store_reg.c, store_ban.c and
- * store_usage.c; value validation is in store_valid.c.
+ * worked on in store_account.c, store_reg.c, store_ban.c,
+ * store_usage.c and store_call.c; value validation is in store_valid.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -176,6 +176,63 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
 	"  WHERE key = 'gen.resets'; END;"
 	"PRAGMA user_version = 3;",
+
+	/*
+	 * 3 -> 4: call records with the media quality of both legs (the
+	 * groundwork of CDRs).  The partial index serves the active calls
+	 * (the CLI's default view, mark_lost at start) without a walk over
+	 * every record kept.
+	 */
+	"CREATE TABLE calls ("
+	"  call_id TEXT NOT NULL"
+	"    CHECK (length(CAST(call_id AS BLOB)) BETWEEN 1 AND 128),"
+	"  started_ms INTEGER NOT NULL CHECK (started_ms >= 0),"
+	"  account TEXT NOT NULL DEFAULT ''"
+	"    CHECK (length(CAST(account AS BLOB)) <= 64),"
+	"  from_user TEXT NOT NULL DEFAULT ''"
+	"    CHECK (length(CAST(from_user AS BLOB)) <= 64),"
+	"  to_user TEXT NOT NULL DEFAULT ''"
+	"    CHECK (length(CAST(to_user AS BLOB)) <= 64),"
+	"  direction TEXT NOT NULL"
+	"    CHECK (length(CAST(direction AS BLOB)) BETWEEN 1 AND 15),"
+	"  src TEXT NOT NULL DEFAULT ''"
+	"    CHECK (length(CAST(src AS BLOB)) <= 63),"
+	"  answered_ms INTEGER NOT NULL DEFAULT 0 CHECK (answered_ms >= 0),"
+	"  ended_ms INTEGER NOT NULL DEFAULT 0 CHECK (ended_ms >= 0),"
+	"  status INTEGER NOT NULL DEFAULT 0 CHECK (status BETWEEN 0 AND 999),"
+	"  reason TEXT NOT NULL DEFAULT ''"
+	"    CHECK (length(CAST(reason AS BLOB)) <= 63),"
+	"  state TEXT NOT NULL DEFAULT 'active'"
+	"    CHECK (state IN ('active', 'ended', 'lost')),"
+	"  anchored INTEGER NOT NULL DEFAULT 0 CHECK (anchored IN (0, 1)),"
+	"  a_packets INTEGER NOT NULL DEFAULT 0 CHECK (a_packets >= 0),"
+	"  a_bytes INTEGER NOT NULL DEFAULT 0 CHECK (a_bytes >= 0),"
+	"  a_lost INTEGER NOT NULL DEFAULT 0,"
+	"  a_jitter_us INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (a_jitter_us BETWEEN 0 AND 4294967295),"
+	"  a_ooo INTEGER NOT NULL DEFAULT 0 CHECK (a_ooo >= 0),"
+	"  a_auth_failed INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (a_auth_failed >= 0),"
+	"  a_foreign INTEGER NOT NULL DEFAULT 0 CHECK (a_foreign >= 0),"
+	"  a_srtp INTEGER NOT NULL DEFAULT 0 CHECK (a_srtp IN (0, 1)),"
+	"  a_media INTEGER NOT NULL DEFAULT 0 CHECK (a_media IN (0, 1)),"
+	"  b_packets INTEGER NOT NULL DEFAULT 0 CHECK (b_packets >= 0),"
+	"  b_bytes INTEGER NOT NULL DEFAULT 0 CHECK (b_bytes >= 0),"
+	"  b_lost INTEGER NOT NULL DEFAULT 0,"
+	"  b_jitter_us INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (b_jitter_us BETWEEN 0 AND 4294967295),"
+	"  b_ooo INTEGER NOT NULL DEFAULT 0 CHECK (b_ooo >= 0),"
+	"  b_auth_failed INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (b_auth_failed >= 0),"
+	"  b_foreign INTEGER NOT NULL DEFAULT 0 CHECK (b_foreign >= 0),"
+	"  b_srtp INTEGER NOT NULL DEFAULT 0 CHECK (b_srtp IN (0, 1)),"
+	"  b_media INTEGER NOT NULL DEFAULT 0 CHECK (b_media IN (0, 1)),"
+	"  PRIMARY KEY (call_id, started_ms)"
+	") STRICT;"
+	"CREATE INDEX calls_started ON calls (started_ms, call_id);"
+	"CREATE INDEX calls_active ON calls (started_ms, call_id)"
+	"  WHERE state = 'active';"
+	"PRAGMA user_version = 4;",
 };
 
 _Static_assert(STORE_APPLICATION_ID == 1398228034, "schema script");
@@ -191,6 +248,14 @@ _Static_assert(STORE_APPLICATION_ID == 1398228034, "schema script");
 #define USAGE_COLS \
 	"account, minute, calls_minute, day, calls_day, seconds_day, " \
 	"blocked_day, active, updated"
+#define CALL_LEG_COLS(p) \
+	p "_packets, " p "_bytes, " p "_lost, " p "_jitter_us, " p "_ooo, " \
+	p "_auth_failed, " p "_foreign, " p "_srtp, " p "_media"
+/* The order store_call.c binds and reads. */
+#define CALL_COLS \
+	"call_id, started_ms, account, from_user, to_user, direction, src, " \
+	"answered_ms, ended_ms, status, reason, state, anchored, " \
+	CALL_LEG_COLS("a") ", " CALL_LEG_COLS("b")
 
 const char *const store_sql_text[SQL_MAX] = {
 	[SQL_BEGIN] = "BEGIN IMMEDIATE",
@@ -293,6 +358,21 @@ const char *const store_sql_text[SQL_MAX] = {
 	    "ORDER BY at, account",
 	[SQL_USAGE_RESET_DONE] = "DELETE FROM usage_resets "
 	    "WHERE account = ?1 AND at = ?2",
+
+	[SQL_CALL_PUT] = "INSERT OR REPLACE INTO calls (" CALL_COLS ") VALUES ("
+	    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
+	    "?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
+	/* LIMIT -1 is no limit. */
+	[SQL_CALL_LIST] = "SELECT " CALL_COLS " FROM calls "
+	    "ORDER BY started_ms DESC, call_id DESC LIMIT ?1",
+	[SQL_CALL_LIST_ACTIVE] = "SELECT " CALL_COLS " FROM calls "
+	    "WHERE state = 'active' ORDER BY started_ms DESC, call_id DESC "
+	    "LIMIT ?1",
+	[SQL_CALL_MARK_LOST] = "UPDATE calls SET state = 'lost' "
+	    "WHERE state = 'active'",
+	[SQL_CALL_PRUNE] = "DELETE FROM calls "
+	    "WHERE started_ms < ?1 AND state <> 'active'",
 };
 
 int

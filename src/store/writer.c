@@ -93,6 +93,8 @@ wop_exec(struct store *st, const struct store_wop *op)
 		return op->u.fn != NULL ? op->u.fn(st, op->arg) : -EINVAL;
 	case STORE_WOP_USAGE_PUT:
 		return store_usage_put(st, &op->u.usage);
+	case STORE_WOP_CALL_PUT:
+		return store_call_put(st, &op->u.call);
 	default:
 		return -EINVAL;
 	}

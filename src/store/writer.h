@@ -59,6 +59,7 @@ enum store_wop_type {
 	STORE_WOP_ACCOUNT_LOCK,		/* u.lock: set locked_until */
 	STORE_WOP_GENERIC,		/* u.fn(st, arg) */
 	STORE_WOP_USAGE_PUT,		/* u.usage */
+	STORE_WOP_CALL_PUT,		/* u.call */
 	STORE_WOP_MAX
 };
 
@@ -96,6 +97,7 @@ struct store_wop {
 		} lock;
 		store_writer_fn		fn;
 		struct store_usage	usage;
+		struct store_call	call;
 	} u;
 };
 

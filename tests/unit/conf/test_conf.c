@@ -1319,6 +1319,8 @@ test_print(void **state)
 	    "        rate: 100/s\n"
 	    "        burst: 400\n"
 	    "      methods: []\n"
+	    "    media_address: 127.0.0.1\n"
+	    "    srtp: prefer\n"
 	    "sip:\n"
 	    "  limits:\n"
 	    "    max_message_size: 16384\n"
@@ -1427,7 +1429,17 @@ test_print(void **state)
 	    "overload:\n"
 	    "  queue_high: 2000\n"
 	    "  busy_percent: 90\n"
-	    "  reply: false\n");
+	    "  reply: false\n"
+	    "media:\n"
+	    "  anchor: true\n"
+	    "  workers: 1\n"
+	    "  port_min: 20000\n"
+	    "  port_max: 39999\n"
+	    "  timeout: 1m\n"
+	    "  one_way_timeout: 30s\n"
+	    "  one_way_hangup: false\n"
+	    "  strict_source: true\n"
+	    "  latch: signalling\n");
 	free(p1);
 	conf_free(c);
 

@@ -423,8 +423,9 @@ test_usage_migrate_from_v2(void **state)
 	    "WHERE name IN ('usage', 'usage_resets')"), 0);
 
 	st = open_ok();
-	assert_int_equal(store_schema_version(st), 3);
-	assert_int_equal(raw_int("PRAGMA user_version"), 3);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int("PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
 	assert_int_equal(store_account_get(st, "bob", "example.com", &a), 0);
 	assert_int_equal(a.locked_until, 99);
 	assert_int_equal(gen_of(st, STORE_GEN_ACCOUNTS), 1);
