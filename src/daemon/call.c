@@ -237,6 +237,7 @@ call_new(struct call_svc *s)
 	timer_init(&c->t_se, on_se);
 	timer_init(&c->t_media, NULL);
 	c->started_ms = uv_now(&s->w->loop);
+	c->started_wall_ms = call_wall_ms();
 	c->next = s->all;
 	if (s->all != NULL)
 		s->all->prev = c;
@@ -297,6 +298,7 @@ call_answered(struct call *c)
 
 	c->state = CALL_UP;
 	c->answered_ms = uv_now(&c->svc->w->loop);
+	c->answered_wall_ms = call_wall_ms();
 	c->svc->st.answered++;
 	timer_cancel(&c->svc->w->timers, &c->t_ring);
 	timer_cancel(&c->svc->w->timers, &c->t_fail);
@@ -306,6 +308,7 @@ call_answered(struct call *c)
 	call_se_refreshed(c);
 	call_media_answered(c);
 	call_event(c, SECEV_CALL_ANSWERED, NULL, 200, NULL);
+	call_record(c, 0, NULL, 0);
 }
 
 /*
@@ -325,9 +328,11 @@ call_end(struct call *c, const char *reason, const char *by, unsigned status)
 	if (c->state == CALL_UP) {
 		s->st.ended++;
 		call_event(c, SECEV_CALL_ENDED, reason, status, by);
+		call_record(c, 1, reason, status != 0 ? status : 200);
 	} else {
 		s->st.failed++;
 		call_event(c, SECEV_CALL_FAILED, reason, status, by);
+		call_record(c, 1, reason, status);
 	}
 	c->state = CALL_DEAD;
 	policy_release(c);

@@ -108,7 +108,8 @@ struct call {
 	struct inv_relay inv;
 	struct timer	 t_ring, t_max, t_retx, t_keep, t_fail, t_se;
 	uint32_t	 se_s;			/* RFC 4028 interval with A, 0 off */
-	uint64_t	 started_ms, answered_ms;
+	uint64_t	 started_ms, answered_ms;	/* loop clock */
+	int64_t		 started_wall_ms, answered_wall_ms;	/* unix */
 	uint8_t		 keep_pending;		/* pings without an answer */
 	char		 account[ACCT_USER_MAX + 1];
 	/* FRAUD2: the account whose limits this call counts against
@@ -229,6 +230,11 @@ void	call_hangup(struct call *c, const char *reason, const char *why_hdr);
  * no session timer), and a refresh seen (re-arms the timer). */
 const char *call_se_lines(const struct call *c, char *buf, size_t cap);
 void	call_se_refreshed(struct call *c);
+
+/* call_record.c: the call's row in the store (sipwall calls) */
+int64_t	call_wall_ms(void);
+void	call_record(struct call *c, int ended, const char *reason,
+	    unsigned status);
 
 /* call_route.c */
 void	route_failover(struct call *c, struct leg *l);

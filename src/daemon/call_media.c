@@ -38,6 +38,7 @@
 #include "daemon/worker.h"
 
 #define TICK_MS		1000
+#define RECORD_TICKS	5	/* the store row every 5 s */
 #define DEFAULT_SUITE	SDP_SUITE_AES_CM_128_HMAC_SHA1_80
 
 struct cm_key {
@@ -80,6 +81,7 @@ struct call_media {
 	uint64_t	 rep_foreign[2], rep_auth[2], rep_replay[2];
 	struct relay_side_stats tot[2];
 	uint8_t		 have_tot;
+	uint32_t	 ticks;
 	struct cm_stream m[RELAY_MAX_STREAMS];
 };
 
@@ -731,6 +733,9 @@ on_media(struct timer *t, uint64_t now)
 			return;
 		}
 	}
+	/* the row in the store follows the figures (sipwall calls) */
+	if (++cm->ticks % RECORD_TICKS == 0)
+		call_record(c, 0, NULL, 0);
 	call_arm(c, &c->t_media, TICK_MS);
 }
 

@@ -4,9 +4,8 @@
  * pool per media worker and address, so the workers own disjoint
  * slices and allocating for one never waits on another.
  *
- * Owns: which pairs are handed out.  Not here: binding sockets (a pair
- * that turns out to be taken by another process is simply not given
- * back until the caller puts it back).
+ * Owns: which pairs are handed out.  Not here: binding sockets (the
+ * relay puts back a pair another process holds and takes the next).
  *
  * Allocation walks round-robin from the last pair handed out, so a pair
  * just released is reused last: late packets of an ended call should

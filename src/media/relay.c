@@ -627,8 +627,9 @@ port_watch(struct mworker *w, struct mport *mp)
 	return epoll_ctl(w->ep, EPOLL_CTL_ADD, mp->fd, &ev) < 0 ? -errno : 0;
 }
 
-/* Bind a pair from pool on local: a pair held by another process is
- * kept out of the pool (not put back) and the next one tried. */
+/* Bind a pair from pool on local.  A pair another process holds goes
+ * back to the pool and the next one is tried: the round robin tries it
+ * again only after every other pair. */
 static int
 side_bind(struct mworker *w, struct mside *x, struct portpool *pool,
     const union sw_addr *local)
@@ -642,16 +643,16 @@ side_bind(struct mworker *w, struct mside *x, struct portpool *pool,
 		if ((e = portpool_get(pool, &port)) < 0)
 			return e;
 		if ((a = sock_bind(local, port)) < 0) {
+			portpool_put(pool, port);
 			if (a == -EADDRINUSE)
 				continue;
-			portpool_put(pool, port);
 			return a;
 		}
 		if ((b = sock_bind(local, (uint16_t)(port + 1))) < 0) {
 			close(a);
+			portpool_put(pool, port);
 			if (b == -EADDRINUSE)
 				continue;
-			portpool_put(pool, port);
 			return b;
 		}
 		x->rtp.fd = a;

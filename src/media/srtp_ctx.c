@@ -90,11 +90,33 @@ static const struct suite_policy {
 
 static pthread_once_t	srtp_once = PTHREAD_ONCE_INIT;
 static int		srtp_init_rc = -EIO;
+static srtp_t		srtp_keeper;	/* never used for packets, never freed */
 
+/*
+ * Debian's libsrtp2 is built on NSS, whose cipher setup brings NSS up
+ * (NSS_InitContext: dlopen of the softokn, reading its config) when no
+ * NSS context exists and takes it down again at the last dealloc: about
+ * 1 ms per srtp_create(), and file access a sandbox may forbid.  One
+ * idle session held for the life of the process keeps NSS up, so a
+ * context costs about 20 us.  With another crypto backend it is merely
+ * a few hundred idle bytes.
+ */
 static void
 srtp_once_init(void)
 {
-	srtp_init_rc = srtp_init() == srtp_err_status_ok ? 0 : -EIO;
+	srtp_policy_t pol;
+	uint8_t key[SRTP_AES_ICM_128_KEY_LEN_WSALT] = { 0 };
+
+	if (srtp_init() != srtp_err_status_ok)
+		return;
+	memset(&pol, 0, sizeof(pol));
+	srtp_crypto_policy_set_rtp_default(&pol.rtp);
+	srtp_crypto_policy_set_rtcp_default(&pol.rtcp);
+	pol.ssrc.type = ssrc_any_inbound;
+	pol.key = key;
+	if (srtp_create(&srtp_keeper, &pol) != srtp_err_status_ok)
+		return;
+	srtp_init_rc = 0;
 }
 
 int
