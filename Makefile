@@ -36,7 +36,7 @@ run: build
 	@echo "sipwalld: starting on $(CONF), state in $(STATE)/ (Ctrl-C stops)"
 	@echo "sipwalld: phones register on 127.0.0.1:5060 (udp/tcp), realm \"sipwall\"; create an account first:"
 	@echo "sipwalld:   ./$(BUILD)/src/cli/sipwall account -D $(STATE) add alice     (prints its password once)"
-	@echo "sipwalld: calls from phones go to the PBX at 127.0.0.10:5060; the PBX sends calls for phones to 127.0.0.1:5080"
+	@echo "sipwalld: calls from phones go to the PBX at 127.0.0.10:5060 (phones must offer SRTP/SDES; media is relayed on ports 20000-39999); the PBX sends calls for phones to 127.0.0.1:5080"
 	@echo "sipwalld: security events: tail -f $(STATE)/events.jsonl"
 	exec ./$(BUILD)/src/sipwalld -c $(CONF) -D $(STATE)
 
