@@ -22,7 +22,7 @@
 
 #define RTP_HDR_LEN		12	/* fixed header, RFC 3550 5.1 */
 #define RTP_VERSION		2
-#define RTP_CLOCK_DEFAULT	8000	/* Hz, when the caller knows none */
+#define RTP_CLOCK_DEFAULT	8000	/* Hz, when the caller has none */
 
 /* RFC 3550 A.1 tuning, as the RFC gives it. */
 #define RTP_MAX_DROPOUT		3000
@@ -76,9 +76,9 @@ bool	rtp_is_rtcp(const uint8_t *p, size_t len);
 struct rtp_stats {
 	uint64_t	packets;	/* every packet counted (valid RTP) */
 	uint64_t	bytes;		/* their lengths as received */
-	uint64_t	ooo;		/* seq before the highest seen, within
-					 * RTP_MAX_MISORDER; duplicates are
-					 * not counted here */
+	uint64_t	ooo;		/* seq before the highest seen,
+					 * within RTP_MAX_MISORDER; not
+					 * duplicates */
 	uint64_t	dup;		/* seq seen within the last 64 */
 	uint64_t	ssrc_changes;
 
@@ -89,7 +89,7 @@ struct rtp_stats {
 	uint32_t	bad_seq;	/* last "very large jump" + 1 */
 	uint32_t	probation;	/* sequential packets still needed */
 	uint64_t	received;	/* packets A.1 accepted */
-	uint64_t	expected_prior;	/* for the caller's RTCP interval */
+	uint64_t	expected_prior;	/* the caller's, for RTCP */
 	uint64_t	received_prior;
 	/* seq window for duplicates: bit i is max_seq - i */
 	uint64_t	seen;

@@ -14,8 +14,9 @@
  * its own documented contract (SRTP_MAX_TRAILER_LEN), not the few
  * bytes a protect really adds.
  *
- * Deliberately not here: DTLS-SRTP keying, MKI, lifetimes, KDR, FEC
- * (all refused by srtp_crypto_check), suite choice, and logging.
+ * Deliberately not here: DTLS-SRTP keying; MKI, key lifetimes, KDR and
+ * FEC (srtp_crypto_check refuses them, or accepts only the values that
+ * change nothing); suite choice; logging.
  */
 #include <errno.h>
 #include <limits.h>
@@ -50,7 +51,7 @@ struct srtp_ctx {
 	uint8_t		 rtp_tag;	/* bytes of tag on SRTP */
 	uint8_t		 rtcp_tag;	/* bytes of tag on SRTCP */
 	size_t		 nssrc;
-	size_t		 last;		/* index of the last SSRC matched */
+	size_t		 last;		/* the last SSRC matched */
 	uint32_t	 ssrc[SRTP_CTX_MAX_SSRC];	/* network order */
 };
 
@@ -90,7 +91,7 @@ static const struct suite_policy {
 
 static pthread_once_t	srtp_once = PTHREAD_ONCE_INIT;
 static int		srtp_init_rc = -EIO;
-static srtp_t		srtp_keeper;	/* never used for packets, never freed */
+static srtp_t		srtp_keeper;	/* idle; see below */
 
 /*
  * Debian's libsrtp2 is built on NSS, whose cipher setup brings NSS up
@@ -299,7 +300,7 @@ pkt_run(struct srtp_ctx *c, uint8_t *pkt, size_t *len, uint32_t ssrc,
 	if (st != srtp_err_status_ok)
 		return srtp_errno(c, st);
 	if (n < 0 || (size_t)n > *len + SRTP_CTX_MAX_TRAILER)
-		return -EIO;	/* cannot happen; never report a bad length */
+		return -EIO;	/* cannot happen; pass on no bad length */
 	*len = (size_t)n;
 	return 0;
 }
