@@ -135,6 +135,11 @@ policy:
       calls_per_minute: 0
       calls_per_day: 0
       minutes_per_day: 0
+# Kamailio here is a signalling proxy without rtpengine: compare like
+# with like, so sipwall's media anchoring is off (bench/media measures
+# the relay against rtpengine).
+media:
+  anchor: false
 log:
   level: warn
 """
