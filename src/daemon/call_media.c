@@ -82,7 +82,8 @@ struct call_media {
 	struct relay_side_stats tot[2];
 	uint8_t		 have_tot;
 	uint32_t	 ticks;
-	struct cm_stream m[RELAY_MAX_STREAMS];
+	/* per m= line, made when first relayed: most calls have one */
+	struct cm_stream *m[RELAY_MAX_STREAMS];
 };
 
 int
@@ -207,7 +208,7 @@ static int
 install(struct call_media *cm, unsigned i, unsigned side,
     const struct cm_key *rx, const struct cm_key *tx)
 {
-	struct cm_side *x = &cm->m[i].s[side];
+	struct cm_side *x = &cm->m[i]->s[side];
 	struct srtp_ctx *nrx = NULL, *ntx = NULL;
 	bool keep_rx = rx != NULL ? (x->has_rx && key_same(rx, &x->rx)) :
 	    !x->has_rx;
@@ -344,8 +345,8 @@ one_stream(struct call *c, unsigned i, unsigned x, int offer,
 	const struct sdp_media *md = &sdp->media[i];
 	const struct conf_zone *zx = zone_of(c, lx), *zy = zone_of(c, ly);
 	unsigned y = x ^ 1;
-	struct cm_stream *st = &cm->m[i];
-	struct cm_side *sx = &st->s[x], *sy = &st->s[y];
+	struct cm_stream *st;
+	struct cm_side *sx, *sy;
 	struct sdp_media_remote rem;
 	struct sdp_rtpmap rm;
 	uint16_t px, py;
@@ -369,6 +370,14 @@ one_stream(struct call *c, unsigned i, unsigned x, int offer,
 		return 0;
 	if (e < 0 || rem.multicast)
 		return 0;
+	if (cm->m[i] == NULL && (cm->m[i] = calloc(1, sizeof(*st))) == NULL) {
+		c->media_fail = 503;
+		c->media_why = "Out of Memory";
+		return -1;
+	}
+	st = cm->m[i];
+	sx = &st->s[x];
+	sy = &st->s[y];
 	if ((e = relay_stream_open(cm->ms, i, x, &zx->media_address, &px)) < 0 ||
 	    (e = relay_stream_open(cm->ms, i, y, &zy->media_address, &py)) < 0) {
 		c->media_fail = 503;
@@ -613,7 +622,7 @@ side_total(struct call_media *cm, unsigned side, struct relay_side_stats *t)
 	for (unsigned i = 0; i < RELAY_MAX_STREAMS; i++) {
 		struct relay_side_stats x;
 
-		if (!cm->m[i].used ||
+		if (cm->m[i] == NULL || !cm->m[i]->used ||
 		    relay_stream_stats(cm->ms, i, side, &x) < 0)
 			continue;
 		t->packets += x.packets;
@@ -764,6 +773,18 @@ call_media_answered(struct call *c)
 	call_arm(c, &c->t_media, cm->kill != NULL ? 0 : TICK_MS);
 }
 
+/* Our keys and the endpoints' live in here: wiped, not just freed. */
+static void
+streams_free(struct call_media *cm)
+{
+	for (unsigned i = 0; i < RELAY_MAX_STREAMS; i++)
+		if (cm->m[i] != NULL) {
+			explicit_bzero(cm->m[i], sizeof(*cm->m[i]));
+			free(cm->m[i]);
+			cm->m[i] = NULL;
+		}
+}
+
 void
 call_media_end(struct call *c)
 {
@@ -777,7 +798,7 @@ call_media_end(struct call *c)
 	cm->have_tot = 1;
 	relay_sess_release(cm->ms);
 	cm->ms = NULL;
-	explicit_bzero(cm->m, sizeof(cm->m));
+	streams_free(cm);
 }
 
 void
@@ -785,10 +806,8 @@ call_media_free(struct call *c)
 {
 	if (c->media == NULL)
 		return;
-	if (c->media->ms != NULL) {
-		relay_sess_release(c->media->ms);
-		explicit_bzero(c->media->m, sizeof(c->media->m));
-	}
+	relay_sess_release(c->media->ms);
+	streams_free(c->media);
 	free(c->media);
 	c->media = NULL;
 }
