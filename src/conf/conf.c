@@ -1725,6 +1725,18 @@ check_media(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 		    "the next) and port_max above it; got %u-%u", m->port_min,
 		    m->port_max);
 	}
+	/* a SIP port inside the media range would be handed out as RTP */
+	for (size_t l = 0; m->anchor && l < conf->nlisten; l++) {
+		const struct conf_listen *cl = &conf->listen[l];
+
+		if (cl->addr.sa.sa_family == 0 ||
+		    cl->transport != CONF_TRANSPORT_UDP ||
+		    cl->port < m->port_min || cl->port > m->port_max)
+			continue;
+		err_at(c, cl->at.line, cl->at.col, "listen[%zu]: UDP port %u "
+		    "is inside the media port range %u-%u; move one of them",
+		    l, cl->port, m->port_min, m->port_max);
+	}
 	if (m->timeout_ms > 0 && m->timeout_ms < 1000) {
 		n = ylookup(root, "media", "timeout", NULL);
 		err_at(c, n != NULL ? n->line : 1, n != NULL ? n->col : 1,

@@ -333,6 +333,160 @@ call_media_start(struct call *c, const struct sip_msg *m, const char **why)
 	return 0;
 }
 
+/* Both sides' endpoints to the relay (after their keys). */
+static int
+peers(struct call_media *cm, unsigned i, struct cm_side *sx,
+    struct cm_side *sy)
+{
+	struct cm_stream *st = cm->m[i];
+	unsigned x = sx == &st->s[0] ? 0 : 1;
+
+	if (relay_stream_peer(cm->ms, i, x, &sx->peer) < 0 ||
+	    relay_stream_peer(cm->ms, i, x ^ 1, &sy->peer) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * An offer from x: x's usable key (it will send with it), our key for
+ * x at once (the answer we write gives it to x, and early media from y
+ * may already flow to x), and what y is offered by its zone's policy.
+ */
+static int
+offer_keys(struct call *c, unsigned i, struct cm_side *sx, struct cm_side *sy,
+    const struct leg *lx, const struct conf_zone *zx,
+    const struct conf_zone *zy, const struct sdp_media *md,
+    struct sdp_rewrite_media *rw, char *cry, size_t crycap)
+{
+	struct call_media *cm = c->media;
+	const struct sdp *sdp = c->svc->sdp;
+	const struct sdp_crypto *cr;
+	size_t cur = 0, klen;
+	enum conf_srtp py_pol = policy_of(zy);
+	unsigned y = sy == &cm->m[i]->s[0] ? 0 : 1;
+	int savp = md->proto_id == SDP_PROTO_RTP_SAVP ||
+	    md->proto_id == SDP_PROTO_RTP_SAVPF;
+
+	sx->offered_crypto = 0;
+	sx->offered_savp = (uint8_t)savp;
+	while ((cr = sdp_media_crypto_next(sdp, i, &cur)) != NULL)
+		if (srtp_crypto_check(cr, sx->off.key, sizeof(sx->off.key),
+		    &klen) == NULL) {
+			sx->offered_crypto = 1;
+			sx->off.suite = cr->suite;
+			sx->off.tag = cr->tag;
+			sx->off.len = (uint8_t)klen;
+			break;
+		}
+	if (!sx->offered_crypto && policy_of(zx) == CONF_SRTP_REQUIRE) {
+		c->media_fail = 488;
+		c->media_why = "SRTP Required";
+		media_event(c, SECEV_SRTP_REQUIRED, md->ncrypto > 0 ?
+		    "no_usable_crypto" : "no_crypto", 488, lx, NULL, NULL, 0);
+		return -1;
+	}
+	if (!sx->offered_crypto && savp) {
+		c->media_fail = 488;
+		c->media_why = "No Usable Crypto Suite";
+		media_event(c, SECEV_SRTP_BAD_CRYPTO, "no_usable_crypto", 488,
+		    lx, NULL, NULL, 0);
+		return -1;
+	}
+	/* we always take a usable key, so x's leg is decided now */
+	if (sx->offered_crypto) {
+		if (mine_for(sx, (enum sdp_suite)sx->off.suite,
+		    sx->off.tag) < 0 || install(cm, i, y ^ 1, &sx->off,
+		    &sx->mine) < 0)
+			return -1;
+	} else if (install(cm, i, y ^ 1, NULL, NULL) < 0)
+		return -1;
+	sx->peer.secure = sx->offered_crypto;
+
+	sy->we_offered = 0;
+	rw->proto = SDP_RW_PROTO_RTP;
+	if (py_pol != CONF_SRTP_OFF) {
+		enum sdp_suite su = sx->offered_crypto ?
+		    (enum sdp_suite)sx->off.suite : DEFAULT_SUITE;
+
+		if (mine_for(sy, su, 1) < 0 || srtp_crypto_value(1, su,
+		    sy->mine.key, sy->mine.len, cry, crycap) < 0)
+			return -1;
+		rw->crypto = cry;
+		sy->we_offered = 1;
+		if (py_pol == CONF_SRTP_REQUIRE)
+			rw->proto = SDP_RW_PROTO_SRTP;
+	}
+	/* until y answers, its leg is SRTP if we offered it a key -- unless
+	 * an earlier answer settled it (a re-offer keeps media flowing) */
+	if (!cm->settled[y])
+		sy->peer.secure = sy->we_offered;
+	return 0;
+}
+
+/* An answer from x to y's offer: x took our key or not; y gets the
+ * answer to its own offer. */
+static int
+answer_keys(struct call *c, unsigned i, unsigned x, struct cm_side *sx,
+    struct cm_side *sy, const struct leg *lx, const struct leg *ly,
+    const struct conf_zone *zx, const struct conf_zone *zy,
+    struct sdp_rewrite_media *rw, char *cry, size_t crycap)
+{
+	struct call_media *cm = c->media;
+	const struct sdp *sdp = c->svc->sdp;
+	const struct sdp_crypto *cr;
+	size_t cur = 0, klen;
+	struct cm_key xk;
+	unsigned y = x ^ 1;
+	int x_ok = 0, r;
+
+	memset(&xk, 0, sizeof(xk));
+	if (sx->we_offered)
+		while ((cr = sdp_media_crypto_next(sdp, i, &cur)) != NULL)
+			if (cr->suite == sx->mine.suite &&
+			    srtp_crypto_check(cr, xk.key, sizeof(xk.key),
+			    &klen) == NULL) {
+				xk.suite = cr->suite;
+				xk.len = (uint8_t)klen;
+				xk.tag = cr->tag;
+				x_ok = 1;
+				break;
+			}
+	r = install(cm, i, x, x_ok ? &xk : NULL, x_ok ? &sx->mine : NULL);
+	explicit_bzero(&xk, sizeof(xk));
+	if (r < 0)
+		return -1;
+	sx->peer.secure = (bool)x_ok;
+	cm->srtp[x] = (uint8_t)x_ok;
+	cm->settled[x] = 1;
+	if (!x_ok && policy_of(zx) == CONF_SRTP_REQUIRE)
+		cm->kill = "srtp_required";
+	else if (!x_ok && policy_of(zx) == CONF_SRTP_PREFER)
+		fallback(c, x, lx);
+
+	if (sy->offered_crypto) {
+		if (mine_for(sy, (enum sdp_suite)sy->off.suite,
+		    sy->off.tag) < 0 || srtp_crypto_value(sy->off.tag,
+		    (enum sdp_suite)sy->off.suite, sy->mine.key, sy->mine.len,
+		    cry, crycap) < 0 || install(cm, i, y, &sy->off,
+		    &sy->mine) < 0)
+			return -1;
+		rw->crypto = cry;
+		rw->proto = sy->offered_savp ? SDP_RW_PROTO_SRTP :
+		    SDP_RW_PROTO_RTP;
+		cm->srtp[y] = 1;
+	} else {
+		if (install(cm, i, y, NULL, NULL) < 0)
+			return -1;
+		rw->proto = SDP_RW_PROTO_RTP;
+		cm->srtp[y] = 0;
+		if (policy_of(zy) == CONF_SRTP_PREFER)
+			fallback(c, y, ly);
+	}
+	sy->peer.secure = sy->offered_crypto;
+	cm->settled[y] = 1;
+	return 0;
+}
+
 /* One m= line of a body from side x going to side y. */
 static int
 one_stream(struct call *c, unsigned i, unsigned x, int offer,
@@ -390,9 +544,16 @@ one_stream(struct call *c, unsigned i, unsigned x, int offer,
 	(void)px;
 	st->used = 1;
 
-	/* where x's endpoint is and whether it wants anything from us */
+	/* where x's endpoint is and whether it wants anything from us;
+	 * told to the relay only once the keys are in place below, so no
+	 * packet ever goes to an SRTP leg before its key does */
 	dir = sdp_media_dir(sdp, i);
-	memset(&sx->peer, 0, sizeof(sx->peer));
+	{
+		bool secure = sx->peer.secure;
+
+		memset(&sx->peer, 0, sizeof(sx->peer));
+		sx->peer.secure = secure;
+	}
 	sx->peer.rtp = rem.rtp;
 	sx->peer.sig = lx->dest.addr;
 	sx->peer.hold = rem.hold || dir == SDP_DIR_SENDONLY ||
@@ -406,13 +567,14 @@ one_stream(struct call *c, unsigned i, unsigned x, int offer,
 		sx->peer.rtcp_mux = rem.rtcp_mux;
 		/* x's answer accepts (or not) y's rtcp-mux offer */
 		sy->peer.rtcp_mux = sy->offered_mux && rem.rtcp_mux;
-		if (sy->peer.rtp.sa.sa_family != 0)
-			relay_stream_peer(cm->ms, i, y, &sy->peer);
 	}
+	/* y's endpoint may send before its answer (early media): it may
+	 * latch from the address its SIP goes to */
+	if (sy->peer.sig.sa.sa_family == 0)
+		sy->peer.sig = ly->dest.addr;
 	if (md->nfmts > 0 && md->rtp &&
 	    sdp_media_rtpmap(sdp, i, md->fmts[0].pt, &rm) == 0)
 		sx->peer.clock_hz = rm.clock;
-	relay_stream_peer(cm->ms, i, x, &sx->peer);
 	if (rem.hold || dir != SDP_DIR_SENDRECV)
 		cm->held = 1;
 
@@ -421,111 +583,17 @@ one_stream(struct call *c, unsigned i, unsigned x, int offer,
 	rw->rtcp_port = (uint16_t)(py + 1);
 	rw->proto = SDP_RW_PROTO_KEEP;
 	rw->crypto = NULL;
-	if (!md->rtp)
-		return 0;
-
+	if (!md->rtp) {
+		sx->peer.secure = sy->peer.secure = false;
+		return peers(cm, i, sx, sy);
+	}
 	if (offer) {
-		const struct sdp_crypto *cr;
-		size_t cur = 0, klen;
-		enum conf_srtp py_pol = policy_of(zy);
-		int savp = md->proto_id == SDP_PROTO_RTP_SAVP ||
-		    md->proto_id == SDP_PROTO_RTP_SAVPF;
-
-		sx->offered_crypto = 0;
-		sx->offered_savp = (uint8_t)savp;
-		while ((cr = sdp_media_crypto_next(sdp, i, &cur)) != NULL)
-			if (srtp_crypto_check(cr, sx->off.key,
-			    sizeof(sx->off.key), &klen) == NULL) {
-				sx->offered_crypto = 1;
-				sx->off.suite = cr->suite;
-				sx->off.tag = cr->tag;
-				sx->off.len = (uint8_t)klen;
-				break;
-			}
-		if (!sx->offered_crypto && policy_of(zx) == CONF_SRTP_REQUIRE) {
-			c->media_fail = 488;
-			c->media_why = "SRTP Required";
-			media_event(c, SECEV_SRTP_REQUIRED, md->ncrypto > 0 ?
-			    "no_usable_crypto" : "no_crypto", 488, lx, NULL,
-			    NULL, 0);
+		if (offer_keys(c, i, sx, sy, lx, zx, zy, md, rw, cry, crycap) < 0)
 			return -1;
-		}
-		if (!sx->offered_crypto && savp) {
-			c->media_fail = 488;
-			c->media_why = "No Usable Crypto Suite";
-			media_event(c, SECEV_SRTP_BAD_CRYPTO, "no_usable_crypto",
-			    488, lx, NULL, NULL, 0);
-			return -1;
-		}
-		sy->we_offered = 0;
-		rw->proto = SDP_RW_PROTO_RTP;
-		if (py_pol != CONF_SRTP_OFF) {
-			enum sdp_suite su = sx->offered_crypto ?
-			    (enum sdp_suite)sx->off.suite : DEFAULT_SUITE;
-
-			if (mine_for(sy, su, 1) < 0 || srtp_crypto_value(1, su,
-			    sy->mine.key, sy->mine.len, cry, crycap) < 0)
-				return -1;
-			rw->crypto = cry;
-			sy->we_offered = 1;
-			if (py_pol == CONF_SRTP_REQUIRE)
-				rw->proto = SDP_RW_PROTO_SRTP;
-		}
-		return 0;
-	}
-
-	/* an answer from x to y's offer */
-	{
-		const struct sdp_crypto *cr;
-		size_t cur = 0, klen;
-		struct cm_key xk;
-		int x_ok = 0;
-
-		memset(&xk, 0, sizeof(xk));
-		if (sx->we_offered)
-			while ((cr = sdp_media_crypto_next(sdp, i, &cur)) != NULL)
-				if (cr->suite == sx->mine.suite &&
-				    srtp_crypto_check(cr, xk.key, sizeof(xk.key),
-				    &klen) == NULL) {
-					xk.suite = cr->suite;
-					xk.len = (uint8_t)klen;
-					xk.tag = cr->tag;
-					x_ok = 1;
-					break;
-				}
-		if (install(cm, i, x, x_ok ? &xk : NULL, x_ok ? &sx->mine :
-		    NULL) < 0)
-			return -1;
-		explicit_bzero(&xk, sizeof(xk));
-		cm->srtp[x] = (uint8_t)x_ok;
-		cm->settled[x] = 1;
-		if (!x_ok && policy_of(zx) == CONF_SRTP_REQUIRE)
-			cm->kill = "srtp_required";
-		else if (!x_ok && policy_of(zx) == CONF_SRTP_PREFER)
-			fallback(c, x, lx);
-
-		if (sy->offered_crypto) {
-			if (mine_for(sy, (enum sdp_suite)sy->off.suite,
-			    sy->off.tag) < 0 || srtp_crypto_value(sy->off.tag,
-			    (enum sdp_suite)sy->off.suite, sy->mine.key,
-			    sy->mine.len, cry, crycap) < 0 ||
-			    install(cm, i, y, &sy->off, &sy->mine) < 0)
-				return -1;
-			rw->crypto = cry;
-			rw->proto = sy->offered_savp ? SDP_RW_PROTO_SRTP :
-			    SDP_RW_PROTO_RTP;
-			cm->srtp[y] = 1;
-		} else {
-			if (install(cm, i, y, NULL, NULL) < 0)
-				return -1;
-			rw->proto = SDP_RW_PROTO_RTP;
-			cm->srtp[y] = 0;
-			if (policy_of(zy) == CONF_SRTP_PREFER)
-				fallback(c, y, ly);
-		}
-		cm->settled[y] = 1;
-	}
-	return 0;
+	} else if (answer_keys(c, i, x, sx, sy, lx, ly, zx, zy, rw, cry,
+	    crycap) < 0)
+		return -1;
+	return peers(cm, i, sx, sy);
 }
 
 int

@@ -49,7 +49,7 @@ struct mside {
 	struct srtp_ctx	*rx, *tx;
 	struct rtp_stats rs;
 	uint64_t	 packets, bytes, rtcp_pkts, auth_failed, replayed,
-			 foreign, malformed, last_rx_ms;
+			 foreign, malformed, unkeyed, last_rx_ms;
 	union sw_addr	 last_foreign;
 };
 
@@ -233,11 +233,19 @@ relay_rx(struct mworker *w, struct mport *mp)
 			x->last_foreign = *src;
 			continue;
 		}
+		if (x->peer.secure && x->rx == NULL) {
+			x->unkeyed++;
+			continue;
+		}
 		if (x->rx != NULL) {
 			e = rtcp ? srtp_ctx_rtcp(x->rx, p, &len, PKT_MAX) :
 			    srtp_ctx_rtp(x->rx, p, &len, PKT_MAX);
 			if (e == -EALREADY) {
 				x->replayed++;
+				continue;
+			}
+			if (e == -EINVAL) {	/* too short to be SRTP at all */
+				x->malformed++;
 				continue;
 			}
 			if (e < 0) {
@@ -266,6 +274,10 @@ relay_rx(struct mworker *w, struct mport *mp)
 
 		if ((dst = dest_of(y, rtcp)) == NULL)
 			continue;
+		if (y->peer.secure && y->tx == NULL) {
+			y->unkeyed++;
+			continue;
+		}
 		k = (rtcp && !y->peer.rtcp_mux && y->rtcp.fd >= 0) ? 1 : 0;
 		if (outfd[k] < 0)
 			continue;
@@ -794,6 +806,7 @@ relay_stream_stats(struct msess *s, unsigned i, unsigned side,
 	ret->replayed = x->replayed;
 	ret->foreign = x->foreign;
 	ret->malformed = x->malformed;
+	ret->unkeyed = x->unkeyed;
 	ret->last_rx_ms = x->last_rx_ms;
 	ret->last_foreign = x->last_foreign;
 	ret->latched = x->latch_rtp;

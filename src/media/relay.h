@@ -21,7 +21,10 @@
  *   statistics of what X sent (RFC 3550 loss, jitter, reordering);
  *   to Y's latched address, else its signalled one, from our Y-side
  *     socket (symmetric), protected with our key for Y when Y is SRTP;
- *     nothing is sent to a side on hold (c=0.0.0.0) or not yet known.
+ *     nothing is sent to a side on hold (c=0.0.0.0) or not yet known;
+ *   a side marked secure (SRTP) neither sends nor receives anything
+ *     until its keys are in place: plain RTP never reaches an SRTP leg,
+ *     not even in the moment between an answer and its keys.
  *
  * Lifetime: relay_sess_new() by the SIP side, which then owns the
  * handle until relay_sess_release(); the media worker closes the
@@ -85,6 +88,9 @@ struct relay_peer {
 	bool		rtcp_mux;
 	bool		hold;		/* send it nothing */
 	bool		raw;		/* not RTP (T.38 UDPTL): relay as is */
+	/* this leg is SRTP: nothing to or from it without its keys (the
+	 * offer/answer may still be under way); never plain RTP */
+	bool		secure;
 };
 
 /*
@@ -116,6 +122,7 @@ struct relay_side_stats {
 	uint64_t	replayed;
 	uint64_t	foreign;		/* wrong source address */
 	uint64_t	malformed;		/* not RTP on an RTP port */
+	uint64_t	unkeyed;		/* SRTP leg, keys not yet set */
 	uint64_t	last_rx_ms;		/* CLOCK_MONOTONIC; 0: never */
 	union sw_addr	last_foreign;
 	union sw_addr	latched;		/* family 0: not latched */

@@ -30,8 +30,9 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
 
 
-def free_port(host="127.0.0.1", low=20000, high=59999):
-    """A port free for both UDP and TCP on host."""
+def free_port(host="127.0.0.1", low=40000, high=59999):
+    """A port free for both UDP and TCP on host, above sipwall's default
+    media range (20000-39999), where a SIP listener is refused."""
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     for _ in range(100):
         port = random.randint(low, high)
