@@ -1,6 +1,7 @@
 /*
  * SRTP and SRTCP (RFC 3711, RFC 7714) for one direction of one leg,
- * keyed by SDES (RFC 4568), on libsrtp2.
+ * keyed by SDES (RFC 4568): the AES-CM suites on media/srtp_cm
+ * (OpenSSL), the AEAD suites on libsrtp2, the same behaviour on both.
  *
  * Owns: the libsrtp policy for each suite we accept, the in-place
  * protect/unprotect calls with their bounds checks and error mapping,

@@ -17,7 +17,12 @@
  *    shorter result on success, never a crash or a write past cap;
  *  - OUT then IN round trip of each valid packet with a fresh key pair:
  *    protect succeeds or says -EALREADY/-ENOSPC, and what it protected
- *    unprotects to the same bytes.
+ *    unprotects to the same bytes;
+ *  - and the same round trip through a raw libsrtp session pair on the
+ *    same key (AES-CM runs on media/srtp_cm, not libsrtp): the same
+ *    verdict, the same protected bytes, the same verdict on unprotect,
+ *    whatever headers and sequence orders the input makes.  libsrtp
+ *    only sees what srtp_ctx's bounds checks passed.
  * Contexts are made and freed per input, so replay state never leaks
  * from one input to the next and a replay of a corpus file is exact.
  */
@@ -27,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <srtp2/srtp.h>
 
 #include "media/rtp_stats.h"
 #include "media/srtp_ctx.h"
@@ -42,6 +49,10 @@ static const uint8_t key_gcm[28] = "sipwall fuzz gcm key+salt!!!";
 
 static uint8_t buf[MAX_INPUT + SRTP_CTX_MAX_TRAILER + CANARY];
 static uint8_t orig[MAX_INPUT];
+static uint8_t ref[MAX_INPUT + SRTP_CTX_MAX_TRAILER];
+
+/* The libsrtp peers of ctx[2] and ctx[3] (AES_CM_128_HMAC_SHA1_32). */
+static srtp_t ref_out, ref_in;
 
 static void
 check_err(int r)
@@ -71,17 +82,53 @@ unprotect(struct srtp_ctx *c, const uint8_t *p, size_t len, int rtcp)
 		CHECK(buf[cap + i] == 0xa5);
 }
 
-/* Protect a copy with out, unprotect with in: same bytes back. */
+static srtp_t
+ref_session(srtp_ssrc_type_t type)
+{
+	uint8_t key[sizeof(key_cm)];
+	srtp_policy_t pol;
+	srtp_t s;
+
+	memset(&pol, 0, sizeof(pol));
+	srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&pol.rtp);
+	srtp_crypto_policy_set_rtcp_default(&pol.rtcp);
+	pol.ssrc.type = type;
+	memcpy(key, key_cm, sizeof(key));
+	pol.key = key;
+	pol.window_size = 128;
+	CHECK(srtp_create(&s, &pol) == srtp_err_status_ok);
+	return s;
+}
+
+/* Whether libsrtp's status st is the verdict r of srtp_ctx. */
+static int
+same_verdict(int r, srtp_err_status_t st)
+{
+	if (r == -EALREADY)
+		return st == srtp_err_status_replay_fail ||
+		    st == srtp_err_status_replay_old;
+	if (r == -EBADMSG)
+		return st == srtp_err_status_auth_fail ||
+		    st == srtp_err_status_cant_check;
+	return r == 0 && st == srtp_err_status_ok;
+}
+
+/*
+ * Protect a copy with out, unprotect with in: same bytes back; and the
+ * libsrtp pair agrees on every step.
+ */
 static void
 round_trip(struct srtp_ctx *out, struct srtp_ctx *in, const uint8_t *p,
     size_t len, int rtcp)
 {
 	size_t cap = len + SRTP_CTX_MAX_TRAILER, n = len;
-	int r;
+	srtp_err_status_t st;
+	int r, rn = (int)len;
 
 	if (len > 0) {
 		memcpy(buf, p, len);
 		memcpy(orig, p, len);
+		memcpy(ref, p, len);
 	}
 	memset(buf + cap, 0xa5, CANARY);
 	r = rtcp ? srtp_ctx_rtcp(out, buf, &n, cap) :
@@ -89,9 +136,16 @@ round_trip(struct srtp_ctx *out, struct srtp_ctx *in, const uint8_t *p,
 	check_err(r);
 	for (size_t i = 0; i < CANARY; i++)
 		CHECK(buf[cap + i] == 0xa5);
+	/* -EINVAL: not for libsrtp's eyes; -ENOSPC: it has no SSRC cap */
+	if (r != 0 && r != -EALREADY)
+		return;
+	st = rtcp ? srtp_protect_rtcp(ref_out, ref, &rn) :
+	    srtp_protect(ref_out, ref, &rn);
+	CHECK(same_verdict(r, st));
 	if (r != 0)
 		return;
 	CHECK(n > len && n <= cap);
+	CHECK((size_t)rn == n && memcmp(buf, ref, n) == 0);
 	r = rtcp ? srtp_ctx_rtcp(in, buf, &n, cap) :
 	    srtp_ctx_rtp(in, buf, &n, cap);
 	if (r != 0) {
@@ -100,6 +154,10 @@ round_trip(struct srtp_ctx *out, struct srtp_ctx *in, const uint8_t *p,
 	}
 	CHECK(n == len);
 	CHECK(memcmp(buf, orig, len) == 0);
+	st = rtcp ? srtp_unprotect_rtcp(ref_in, ref, &rn) :
+	    srtp_unprotect(ref_in, ref, &rn);
+	CHECK(st == srtp_err_status_ok && (size_t)rn == len &&
+	    memcmp(ref, orig, len) == 0);
 }
 
 static void
@@ -147,6 +205,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    sizeof(key_cm), SRTP_CTX_OUT, &ctx[2]) == 0);
 	CHECK(srtp_ctx_new(SDP_SUITE_AES_CM_128_HMAC_SHA1_32, key_cm,
 	    sizeof(key_cm), SRTP_CTX_IN, &ctx[3]) == 0);
+	ref_out = ref_session(ssrc_any_outbound);
+	ref_in = ref_session(ssrc_any_inbound);
 	rtp_stats_init(&st, size > 0 ? (uint32_t)data[0] * 1000 : 0);
 
 	/* the whole input as one packet */
@@ -172,5 +232,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)rtp_stats_jitter_ts(&st);
 	for (size_t i = 0; i < 4; i++)
 		srtp_ctx_free(ctx[i]);
+	srtp_dealloc(ref_out);
+	srtp_dealloc(ref_in);
 	return 0;
 }

@@ -6,7 +6,9 @@
  * and malformed input (heap blocks of exactly the input's size, so ASan
  * sees any over-read of ours), room checks, the SSRC bound, and interop
  * both ways with a libsrtp session whose policy is written out field by
- * field here, so a wrong setter in the wrapper cannot hide.
+ * field here, so a wrong setter in the wrapper cannot hide; what
+ * srtp_ctx OUT protects must also equal libsrtp's bytes (AES-CM runs
+ * on media/srtp_cm, tested against libsrtp at length in test_srtp_cm).
  * SDES: key generation, the a=crypto value we write (RFC 4568's example
  * key), and srtp_crypto_check() on lines sdp_parse() read from bodies.
  */
@@ -620,7 +622,8 @@ interop(void **state)
 		const struct suite_case *sc = &suites[k];
 		uint8_t key[SDP_MAX_KEY], p[ROOM], orig[RTP_LEN];
 		struct srtp_ctx *in, *out;
-		srtp_t raw_out, raw_in;
+		srtp_t raw_out, raw_in, raw_ref;
+		uint8_t ref[ROOM];
 		size_t klen, n;
 		int ilen;
 
@@ -628,6 +631,8 @@ interop(void **state)
 		    &klen), 0);
 		raw_out = hand_session(sc->suite, key, ssrc_specific, 0x4242);
 		raw_in = hand_session(sc->suite, key, ssrc_specific, 0x4343);
+		/* protects what srtp_ctx OUT protects, to compare bytes */
+		raw_ref = hand_session(sc->suite, key, ssrc_specific, 0x4343);
 		assert_int_equal(srtp_ctx_new(sc->suite, key, klen,
 		    SRTP_CTX_IN, &in), 0);
 		assert_int_equal(srtp_ctx_new(sc->suite, key, klen,
@@ -647,9 +652,14 @@ interop(void **state)
 			/* srtp_ctx OUT -> raw libsrtp */
 			make_rtp(orig, RTP_LEN, 0x4343, seq, seq);
 			memcpy(p, orig, RTP_LEN);
+			memcpy(ref, orig, RTP_LEN);
 			n = RTP_LEN;
 			assert_int_equal(srtp_ctx_rtp(out, p, &n, sizeof(p)),
 			    0);
+			ilen = RTP_LEN;
+			assert_int_equal(srtp_protect(raw_ref, ref, &ilen), 0);
+			assert_int_equal(n, (size_t)ilen);
+			assert_memory_equal(p, ref, n);
 			ilen = (int)n;
 			assert_int_equal(srtp_unprotect(raw_in, p, &ilen), 0);
 			assert_int_equal(ilen, RTP_LEN);
@@ -667,8 +677,14 @@ interop(void **state)
 			assert_memory_equal(p, orig, n);
 			n = make_rtcp(orig, 0x4343, seq);
 			memcpy(p, orig, n);
+			memcpy(ref, orig, n);
+			ilen = (int)n;
+			assert_int_equal(srtp_protect_rtcp(raw_ref, ref, &ilen),
+			    0);
 			assert_int_equal(srtp_ctx_rtcp(out, p, &n, sizeof(p)),
 			    0);
+			assert_int_equal(n, (size_t)ilen);
+			assert_memory_equal(p, ref, n);
 			ilen = (int)n;
 			assert_int_equal(srtp_unprotect_rtcp(raw_in, p, &ilen),
 			    0);
@@ -677,6 +693,7 @@ interop(void **state)
 		}
 		srtp_dealloc(raw_out);
 		srtp_dealloc(raw_in);
+		srtp_dealloc(raw_ref);
 		srtp_ctx_free(in);
 		srtp_ctx_free(out);
 	}
