@@ -99,6 +99,7 @@ zones:
   - name: internet
     trust: untrusted
     auth: required
+    srtp: off                 # media is not anchored here (see media:)
     rate_limits:
       source: {{rate: 1000000/s, burst: 1000000}}
       prefix: {{rate: 1000000/s, burst: 1000000}}

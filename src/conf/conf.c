@@ -1690,7 +1690,14 @@ check_media(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 
 		if (z->srtp == CONF_SRTP_DEFAULT)
 			z->srtp = z->trust == CONF_TRUST_TRUSTED ?
-			    CONF_SRTP_OFF : CONF_SRTP_PREFER;
+			    CONF_SRTP_OFF : CONF_SRTP_REQUIRE;
+		if (!m->anchor && z->srtp != CONF_SRTP_OFF)
+			err_at(c, z->at.line, z->at.col, "zones[%zu]: srtp: %s "
+			    "needs media anchored (with media.anchor: false the "
+			    "SDP passes through and SRTP is neither seen nor "
+			    "enforced); anchor media, or set srtp: off on zone "
+			    "'%s' to accept plain RTP", i, conf_srtp_name(z->srtp),
+			    z->name);
 		if (z->media_address.sa.sa_family != 0) {
 			sw_addr_set_port(&z->media_address, 0);
 			if (sw_addr_is_any(&z->media_address))

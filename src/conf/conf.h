@@ -200,7 +200,7 @@ struct conf_listen {
 };
 
 /* MEDIA3: SRTP on the legs of a zone.  DEFAULT is resolved by the
- * loader: prefer for untrusted zones, off for trusted ones. */
+ * loader: require for untrusted zones, off for trusted ones. */
 enum conf_srtp {
 	CONF_SRTP_DEFAULT = 0,
 	CONF_SRTP_REQUIRE,	/* offers without SRTP get 488 */

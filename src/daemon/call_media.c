@@ -121,7 +121,7 @@ policy_of(const struct conf_zone *z)
 	if (z->srtp != CONF_SRTP_DEFAULT)
 		return z->srtp;
 	return z->trust == CONF_TRUST_TRUSTED ? CONF_SRTP_OFF :
-	    CONF_SRTP_PREFER;
+	    CONF_SRTP_REQUIRE;
 }
 
 /* The leg that sent src from side x (a fork's response: by its Via). */

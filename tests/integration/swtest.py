@@ -100,10 +100,12 @@ LOOPBACK = ["127.0.0.0/8", "::1/128"]
 # The zones every test daemon has.  `lab` is trusted and does not
 # authenticate: the parser, transaction and transport tests send plain
 # requests there.  `internet` is what a real edge faces: digest
-# authentication required (the default for an untrusted zone).
+# authentication required (the default for an untrusted zone).  SRTP
+# is preferred there rather than required (the default): SIPp phones
+# offer plain RTP; test_media.py checks `require` itself.
 DEFAULT_ZONES = [
     {"name": "lab", "trust": "trusted", "auth": "none", "allow": LOOPBACK},
-    {"name": "internet", "trust": "untrusted"},
+    {"name": "internet", "trust": "untrusted", "srtp": "prefer"},
     {"name": "core", "trust": "trusted", "allow": ["127.0.0.0/8"]},
 ]
 
@@ -114,7 +116,7 @@ DEFAULT_ZONES = [
 EDGE_ZONES = [
     {"name": "lab", "trust": "trusted", "auth": "none",
      "allow": ["192.0.2.0/24"]},
-    {"name": "internet", "trust": "untrusted"},
+    {"name": "internet", "trust": "untrusted", "srtp": "prefer"},
     {"name": "core", "trust": "trusted", "allow": ["198.51.100.0/24"]},
 ]
 

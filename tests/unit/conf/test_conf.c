@@ -1320,7 +1320,7 @@ test_print(void **state)
 	    "        burst: 400\n"
 	    "      methods: []\n"
 	    "    media_address: 127.0.0.1\n"
-	    "    srtp: prefer\n"
+	    "    srtp: require\n"
 	    "sip:\n"
 	    "  limits:\n"
 	    "    max_message_size: 16384\n"
