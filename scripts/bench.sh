@@ -3,7 +3,7 @@
 # against its peer measured in the same run.
 #   BENCH_CORE       the core of the measured program (default 1)
 #   BENCH_SIPP_CORE  the core of the load generator (default 0)
-#   BENCH_ONLY       parse | register | calls (default: all)
+#   BENCH_ONLY       parse | register | calls | media (default: all)
 set -eu
 BUILD=${1:-build}
 CORE=${BENCH_CORE:-1}
@@ -24,4 +24,9 @@ if [ -z "$ONLY" ] || [ "$ONLY" = calls ]; then
 	# At most about six minutes: 8 s and 40 s steps, bounded by --budget.
 	"$PYTHON" bench/calls/calls.py --build "$BUILD" \
 	    --server-core "$CORE" --sipp-core "$SIPP_CORE"
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = media ]; then
+	# At most about ten minutes: 4 s steps, bounded by --budget.
+	"$PYTHON" bench/media/media.py --build "$BUILD" \
+	    --relay-core "$CORE" --gen-core "$SIPP_CORE"
 fi
