@@ -935,6 +935,69 @@ def test_srtp_require_sdes_offer_is_rekeyed_per_leg(daemon_factory,
     assert c["a.srtp"] and not c["b.srtp"], c
 
 
+def test_late_offer_srtp_answer_in_the_ack(daemon_factory, tmp_path):
+    """A late offer (INVITE without SDP) into a `require` zone: the
+    PBX's plain offer in its 200 reaches the phone as RTP/SAVP with a
+    key of ours on our address; the phone's answer in the ACK (with its
+    own key) reaches the PBX as plain RTP/AVP on our core address."""
+    media = media_conf()
+    e = MediaEdge(daemon_factory, tmp_path, media=media, srtp="require")
+    cwd = e.run_dir("late")
+    key, line = srtp_key_line()
+    pbx = e.pbx("media_uas_answer.xml", cwd, swtest.free_port(CORE))
+    try:
+        r = e.phone_run("media_late_uac.xml", cwd, swtest.free_port(PHONE),
+                        proto="RTP/SAVP", line=line, extra=["-d", "300"])
+        assert r.returncode == 0, sipp_report(r, cwd)
+        done(pbx, cwd)
+    finally:
+        reap(pbx)
+    inv_msg = got(cwd, "media_uas_answer", invites)[0]
+    assert body(inv_msg).strip() == "", inv_msg     # still a late offer
+    ok_msg = final_of(cwd, "media_late_uac")
+    ok = sdp(ok_msg)
+    assert ok["proto"] == "RTP/SAVP", ok["raw"]
+    assert ok["c"] == ["IN IP4 %s" % EDGE_OUT], ok["raw"]
+    assert len(ok["crypto"]) == 1 and ok["crypto"][0][2] != key, ok["raw"]
+    for a in (CORE, EDGE_IN):
+        assert a not in ok_msg, ok_msg
+    acks = got(cwd, "media_uas_answer", lambda m: m.startswith("ACK ")
+               and body(m).strip() != "")
+    assert len(acks) == 1, messages(cwd, "media_uas_answer")[-3000:]
+    ack = sdp(acks[0])
+    assert ack["proto"] == "RTP/AVP" and ack["crypto"] == [], ack["raw"]
+    assert ack["c"] == ["IN IP4 %s" % EDGE_IN], ack["raw"]
+    assert in_range(ack["port"], media), ack["raw"]
+    assert PHONE not in acks[0], acks[0]
+    assert base64.b64encode(key).decode() not in acks[0], acks[0]
+    c = counters(e.d.wait_event("call.ended"))
+    assert c["a.srtp"] and not c["b.srtp"], c
+    assert e.d.events("srtp.required") == []
+
+
+def test_late_offer_plain_answer_in_a_require_zone_is_hung_up(
+        daemon_factory, tmp_path):
+    """The same late offer answered in the ACK without SRTP: the phone's
+    zone requires it, so sipwall hangs both legs up at once
+    (`srtp.required` answer_without_srtp, `call.ended` srtp_required)."""
+    e = MediaEdge(daemon_factory, tmp_path, media=media_conf(),
+                  srtp="require")
+    cwd = e.run_dir("lateplain")
+    pbx = e.pbx("media_uas_answer.xml", cwd, swtest.free_port(CORE))
+    try:
+        r = e.phone_run("media_late_bye_uac.xml", cwd,
+                        swtest.free_port(PHONE), proto="RTP/AVP",
+                        line="a=ptime:20")
+        assert r.returncode == 0, sipp_report(r, cwd)
+        done(pbx, cwd)          # the PBX got its BYE too
+    finally:
+        reap(pbx)
+    ev = e.d.wait_event("srtp.required")
+    assert ev["reason"] == "answer_without_srtp", ev
+    ended = e.d.wait_event("call.ended")
+    assert ended["reason"] == "srtp_required" and ended["by"] == "sbc", ended
+
+
 def test_no_plain_rtp_reaches_an_srtp_leg_around_the_answer(
         daemon_factory, tmp_path):
     """The PBX sends RTP from the moment it has the offer, every half
