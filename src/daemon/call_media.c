@@ -602,7 +602,6 @@ call_media_body(struct call *c, const struct leg *to, int offer,
 {
 	struct call_svc *s = c->svc;
 	struct call_media *cm = c->media;
-	const struct sw_conf *conf = conf_of(c);
 	struct sdp_rewrite rw;
 	struct sdp_err perr;
 	unsigned y = to->side, x = y ^ 1;
@@ -675,7 +674,6 @@ call_media_body(struct call *c, const struct leg *to, int offer,
 		goto out;
 	}
 	*body = slice_make(s->sdp_out, (size_t)n);
-	(void)conf;
 out:
 	for (size_t i = 0; i < s->sdp->nmedia; i++)
 		explicit_bzero(s->crypto[i], sizeof(s->crypto[i]));

@@ -207,7 +207,7 @@ static int
 rd_first(uint8_t c)
 {
 	switch (ctype_lower(c)) {
-	case 'b': case 'c': case 'n': case 'p': case 'r': case 's':
+	case 'b': case 'c': case 'i': case 'n': case 'p': case 'r': case 's':
 		return 1;
 	default:
 		return 0;
@@ -383,6 +383,15 @@ secevent_redact(struct slice sample, uint8_t *dst, size_t cap)
 				while (i < n && !rd_in(",;& \t\r\n", p[i]))
 					i++;
 			}
+			continue;
+		}
+		/* SDES keys (RFC 4568 a=crypto "inline:KEY||SALT|...") */
+		if (boundary && n - i >= 7 &&
+		    slice_eq_ci(slice_make(p + i, 7), slice_cstr("inline:"))) {
+			rd_put(&o, p + i, 7);
+			rd_put(&o, (const uint8_t *)"***", 3);
+			for (i += 7; i < n && !rd_in("|; \t\r\n", p[i]); i++)
+				;
 			continue;
 		}
 		if (boundary && (m = rd_auth_scheme(p + i, n - i)) > 0) {

@@ -242,9 +242,10 @@ int	secevent_format(const struct secevent *ev, const char *node,
 
 /*
  * Copy the first SECEVENT_MAX_SAMPLE bytes of sample into dst[0..cap)
- * with credentials replaced by "***": the values of digest parameters
- * response, nonce and cnonce, Basic/Bearer credentials, and passwords in
- * URI userinfo (sip:user:password@host).  Returns bytes written.
+ * with credentials replaced by "***": SDES keys (RFC 4568 "inline:"),
+ * the values of digest parameters response, nonce and cnonce,
+ * Basic/Bearer credentials, and passwords in URI userinfo
+ * (sip:user:password@host).  Returns bytes written.
  * cap must be at least 2 * SECEVENT_MAX_SAMPLE.
  */
 size_t	secevent_redact(struct slice sample, uint8_t *dst, size_t cap);

@@ -518,6 +518,13 @@ test_redact_variants(void **state)
 		  "To: <sip:alice:***@example.com>" },
 		{ "INVITE sips:bob:pw@10.0.0.1:5061 SIP/2.0",
 		  "INVITE sips:bob:***@10.0.0.1:5061 SIP/2.0" },
+		/* SDES keys in SDP (RFC 4568), with lifetime and MKI */
+		{ "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCk"
+		  "gewkyMjA7fQp9CnVubGVz|2^20|1:4\r\nm=",
+		  "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:***|2^20|1:4\r\nm=" },
+		{ "INLINE:abc;inline:def ", "INLINE:***;inline:*** " },
+		/* the word inside another is kept */
+		{ "xinline:abc", "xinline:abc" },
 		/* host:port is not userinfo */
 		{ "Contact: <sip:10.0.0.1:5060;transport=udp>",
 		  "Contact: <sip:10.0.0.1:5060;transport=udp>" },
