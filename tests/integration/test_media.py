@@ -935,6 +935,42 @@ def test_srtp_require_sdes_offer_is_rekeyed_per_leg(daemon_factory,
     assert c["a.srtp"] and not c["b.srtp"], c
 
 
+def test_early_media_answer_then_the_same_answer_in_the_200(
+        daemon_factory, tmp_path):
+    """A 183 with SDP (early media) from the PBX reaches the SDES phone
+    already rewritten and keyed (our address, our port, RTP/SAVP, our
+    key); the 200 repeating the same SDP gives the phone the same body
+    again: same port, same key, same o= version (nothing changed)."""
+    media = media_conf()
+    e = MediaEdge(daemon_factory, tmp_path, media=media, srtp="require")
+    cwd = e.run_dir("early")
+    key, line = srtp_key_line()
+    pbx = e.pbx("media_uas_early.xml", cwd, swtest.free_port(CORE))
+    try:
+        r = e.phone_run("media_call_uac.xml", cwd, swtest.free_port(PHONE),
+                        proto="RTP/SAVP", line=line, extra=["-d", "200"])
+        assert r.returncode == 0, sipp_report(r, cwd)
+        done(pbx, cwd)
+    finally:
+        reap(pbx)
+    early = got(cwd, "media_call_uac", lambda m: m.startswith("SIP/2.0 183"))
+    assert early, messages(cwd, "media_call_uac")[-3000:]
+    ok_msg = final_of(cwd, "media_call_uac")
+    e183, e200 = sdp(early[0]), sdp(ok_msg)
+    for x in (e183, e200):
+        assert x["proto"] == "RTP/SAVP" and len(x["crypto"]) == 1, x["raw"]
+        assert x["c"] == ["IN IP4 %s" % EDGE_OUT], x["raw"]
+        assert in_range(x["port"], media), x["raw"]
+    assert e183["port"] == e200["port"], (e183["raw"], e200["raw"])
+    assert e183["crypto"] == e200["crypto"], (e183["raw"], e200["raw"])
+    assert o_version(e183) == o_version(e200), (e183["raw"], e200["raw"])
+    for m in early:
+        for a in (CORE, EDGE_IN):
+            assert a not in m, m
+    c = counters(e.d.wait_event("call.ended"))
+    assert c["a.srtp"] and not c["b.srtp"], c
+
+
 def test_late_offer_srtp_answer_in_the_ack(daemon_factory, tmp_path):
     """A late offer (INVITE without SDP) into a `require` zone: the
     PBX's plain offer in its 200 reaches the phone as RTP/SAVP with a
