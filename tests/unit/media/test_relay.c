@@ -418,6 +418,64 @@ test_ports_come_back(void **state)
 	relay_free(r);
 }
 
+static void
+test_ipv6(void **state)
+{
+	struct relay_conf rc;
+	struct relay_peer pa, pb;
+	struct relay *r;
+	struct msess *s;
+	union sw_addr aa, ba, from;
+	socklen_t l;
+	uint16_t p0, p1;
+	uint8_t p[2048], q[2048];
+	int a, b;
+
+	(void)state;
+	memset(&rc, 0, sizeof(rc));
+	rc.workers = 1;
+	rc.port_min = PMIN + 300;
+	rc.port_max = PMIN + 399;
+	rc.strict = true;
+	rc.naddrs = 1;
+	assert_int_equal(sw_addr_parse("::1", 0, &rc.addrs[0]), 0);
+	assert_int_equal(relay_new(&rc, &r), 0);
+	assert_int_equal(relay_start(r), 0);
+	s = relay_sess_new(r);
+	assert_int_equal(relay_stream_open(s, 0, 0, &rc.addrs[0], &p0), 0);
+	assert_int_equal(relay_stream_open(s, 0, 1, &rc.addrs[0], &p1), 0);
+	assert_int_not_equal(p0, p1);
+	/* an address the relay does not serve is refused */
+	assert_int_equal(sw_addr_parse("127.0.0.1", 0, &aa), 0);
+	assert_int_equal(relay_stream_open(s, 1, 0, &aa, &p0), -EINVAL);
+	a = socket(AF_INET6, SOCK_DGRAM, 0);
+	b = socket(AF_INET6, SOCK_DGRAM, 0);
+	assert_int_equal(sw_addr_parse("::1", 0, &aa), 0);
+	ba = aa;
+	assert_int_equal(bind(a, &aa.sa, sw_addr_len(&aa)), 0);
+	assert_int_equal(bind(b, &ba.sa, sw_addr_len(&ba)), 0);
+	l = sizeof(aa);
+	getsockname(a, &aa.sa, &l);
+	l = sizeof(ba);
+	getsockname(b, &ba.sa, &l);
+	memset(&pa, 0, sizeof(pa));
+	memset(&pb, 0, sizeof(pb));
+	pa.rtp = pa.rtcp = aa;
+	pb.rtp = pb.rtcp = ba;
+	assert_int_equal(relay_stream_peer(s, 0, 0, &pa), 0);
+	assert_int_equal(relay_stream_peer(s, 0, 1, &pb), 0);
+	rtp(p, 1, 0, 0x31);
+	send_to(a, "::1", p0, p, 172);
+	assert_int_equal(recv_within(b, q, sizeof(q), 1000, &from), 172);
+	assert_memory_equal(p, q, 172);
+	assert_int_equal(sw_addr_port(&from), p1);
+	close(a);
+	close(b);
+	relay_sess_release(s);
+	relay_stop(r);
+	relay_free(r);
+}
+
 int
 main(void)
 {
@@ -431,6 +489,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rtcp_hold_loss, setup,
 		    teardown),
 		cmocka_unit_test(test_ports_come_back),
+		cmocka_unit_test(test_ipv6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
