@@ -1756,6 +1756,69 @@ check_media(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 	}
 }
 
+/* Loopback, RFC 1918, RFC 6598, IPv6 ULA or link-local: not public. */
+static int
+addr_is_private(const union sw_addr *a)
+{
+	static const char *nets[] = { "127.0.0.0", "10.0.0.0", "172.16.0.0",
+	    "192.168.0.0", "100.64.0.0", "::1", "fc00::", "fe80::" };
+	static const unsigned plen[] = { 8, 8, 12, 16, 10, 128, 7, 10 };
+	union sw_addr n;
+
+	for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
+		if (sw_addr_parse(nets[i], 0, &n) == 0 &&
+		    n.sa.sa_family == a->sa.sa_family &&
+		    sw_addr_in_prefix(a, &n, plen[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * OPS2: the admin API exists only on the admin zone's address, behind
+ * that zone's allow list and a token.
+ */
+static void
+check_admin(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
+{
+	struct conf_admin *a = &conf->admin;
+	const struct ynode *n = ylookup(root, "admin", "http_port", NULL);
+	uint32_t line = n != NULL ? n->line : 1, col = n != NULL ? n->col : 1;
+	size_t z;
+
+	if (a->http_port == 0)
+		return;
+	for (z = 0; z < conf->nzones; z++)
+		if (strcmp(conf->zones[z].name, a->http_zone) == 0)
+			break;
+	if (z == conf->nzones) {
+		err_at(c, line, col, "admin.http_zone: the admin API needs the "
+		    "zone whose allow list guards it; '%s' is not defined "
+		    "under zones", a->http_zone);
+		return;
+	}
+	a->http_zone_idx = (uint32_t)z;
+	if (conf->zones[z].nallow == 0)
+		err_at(c, line, col, "admin.http_zone: zone '%s' has no allow "
+		    "list; the admin API must name who may reach it",
+		    a->http_zone);
+	if (a->token_sha256[0] == '\0')
+		err_at(c, line, col, "admin.token_sha256: the admin API needs a "
+		    "bearer token; `sipwall admin token` makes one and prints "
+		    "its hash");
+	if (sw_addr_is_any(&a->http_address) ||
+	    !addr_is_private(&a->http_address))
+		err_at(c, line, col, "admin.http_address: the admin API on a "
+		    "public or wildcard address is reachable from the "
+		    "internet; bind it to a loopback or private address of "
+		    "the admin network");
+	for (size_t l = 0; l < conf->nlisten; l++)
+		if (conf->listen[l].port == a->http_port &&
+		    conf->listen[l].transport != CONF_TRANSPORT_UDP &&
+		    sw_addr_eq_ip(&conf->listen[l].addr, &a->http_address))
+			err_at(c, line, col, "admin.http_port: %u is a SIP "
+			    "listener's port too", a->http_port);
+}
+
 static void
 check_cross(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 {
@@ -1859,6 +1922,7 @@ check_cross(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 	}
 
 	check_media(c, conf, root);
+	check_admin(c, conf, root);
 	check_core(c, conf, root);
 	check_trunks(c, conf);
 	check_listen_tls(c, conf);

@@ -462,6 +462,54 @@ struct conf_media {
 	enum conf_latch	latch;
 };
 
+#define CONF_URL_MAX		511
+#define CONF_GROUP_NAME_LEN	32		/* a Unix group name */
+#define CONF_SHA256_HEX		64
+
+/* OPS1, OPS2, OBS2, OBS6: the control socket and the admin HTTP API. */
+struct conf_admin {
+	/* the control socket `sipwall` talks to, under state_dir; "" off */
+	char		socket[CONF_PATH_MAX + 1];
+	/* a Unix group that may use it too (mode 0660); "": 0600 */
+	char		socket_group[CONF_GROUP_NAME_LEN + 1];
+	uint32_t	http_port;		/* admin API, /metrics; 0 off */
+	union sw_addr	http_address;		/* must be the admin zone's */
+	char		http_zone[CONF_ZONE_NAME_MAX + 1];	/* its ACL */
+	uint32_t	http_zone_idx;		/* resolved by the loader */
+	/* hex SHA-256 of the bearer token (`sipwall admin token`) */
+	char		token_sha256[CONF_SHA256_HEX + 1];
+	bool		dashboard;		/* the web page at / */
+};
+
+/* OBS4, FRAUD4: baselines and alerts. */
+struct conf_alerts {
+	bool		enabled;
+	char		webhook[CONF_URL_MAX + 1];	/* "" none */
+	uint32_t	webhook_timeout_ms;
+	uint32_t	retries;		/* then alert.delivery_failed */
+	uint32_t	window_ms;		/* the rate window */
+	uint32_t	factor;			/* x the hour-of-week baseline */
+	uint32_t	min_count;		/* no ratio alert below this */
+	/* absolute limits per window; 0: off */
+	uint32_t	reg_failures;
+	uint32_t	auth_failures;
+	uint32_t	invite_failures;
+	uint32_t	calls_out;
+	uint32_t	calls_international;
+	uint32_t	calls_per_account;
+	bool		new_country;		/* first call to a country */
+	/* business hours; calls outside them above off_hours_calls per
+	 * window alert (empty: no off-hours rule) */
+	size_t		nhours;
+	char		hours[CONF_MAX_HOURS][CONF_HOURS_MAX + 1];
+	uint32_t	off_hours_calls;
+};
+
+/* OBS3: call detail records (the store's calls table). */
+struct conf_cdr {
+	uint32_t	retention_days;
+};
+
 struct sw_conf {
 	uint32_t		version;
 	struct conf_node	node;
@@ -486,6 +534,9 @@ struct sw_conf {
 	struct conf_policy	policy;
 	struct conf_overload	overload;
 	struct conf_media	media;
+	struct conf_admin	admin;
+	struct conf_alerts	alerts;
+	struct conf_cdr		cdr;
 	bool			listen_overridden;	/* by conf_listen_override() */
 	/* The config file's directory, as given ("." for a buffer or a
 	 * bare file name): relative TLS paths start here. */

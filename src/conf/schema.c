@@ -879,6 +879,107 @@ static const struct conf_key media_keys[] = {
 	K_END
 };
 
+static bool
+admin_has_http(const void *base)
+{
+	return ((const struct conf_admin *)base)->http_port != 0;
+}
+
+static int
+check_group_unix(const char *s, char *why, size_t cap)
+{
+	for (const char *p = s; *p != '\0'; p++)
+		if (!ctype_is((unsigned char)*p, CT_ALNUM) &&
+		    strchr("_-.", *p) == NULL) {
+			snprintf(why, cap, "not a Unix group name (found '%c')",
+			    *p);
+			return -1;
+		}
+	return 0;
+}
+
+static int
+check_sha256_hex(const char *s, char *why, size_t cap)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return 0;
+	if (n != CONF_SHA256_HEX || strspn(s, "0123456789abcdef") != n) {
+		snprintf(why, cap, "not 64 lowercase hex digits (a SHA-256; "
+		    "`sipwall admin token` prints one)");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_url(const char *s, char *why, size_t cap)
+{
+	if (s[0] == '\0')
+		return 0;
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) {
+		snprintf(why, cap, "not an http:// or https:// URL");
+		return -1;
+	}
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
+			snprintf(why, cap, "a URL may not contain spaces or "
+			    "control characters");
+			return -1;
+		}
+	return 0;
+}
+
+static const struct conf_key admin_keys[] = {
+	K_STR("socket", struct conf_admin, socket, 0, NULL, "control.sock"),
+	K_STR("socket_group", struct conf_admin, socket_group, 0,
+	    check_group_unix, ""),
+	K_UINT(struct conf_admin, http_port, 0, 65535, "0"),
+	{ .name = "http_address", .type = CONF_T_ADDR,
+	  .off = offsetof(struct conf_admin, http_address),
+	  .size = FSIZE(struct conf_admin, http_address), .def = "127.0.0.1",
+	  .print_if = admin_has_http },
+	K_STR("http_zone", struct conf_admin, http_zone, 0, NULL, ""),
+	{ .name = "token_sha256", .type = CONF_T_STR, .flags = CONF_K_SECRET,
+	  .off = offsetof(struct conf_admin, token_sha256),
+	  .size = FSIZE(struct conf_admin, token_sha256), .min = 0,
+	  .max = CONF_SHA256_HEX, .check = check_sha256_hex, .def = "" },
+	K_BOOL("dashboard", struct conf_admin, dashboard, "true"),
+	K_END
+};
+
+static const struct conf_key alerts_keys[] = {
+	K_BOOL("enabled", struct conf_alerts, enabled, "true"),
+	K_STR("webhook", struct conf_alerts, webhook, 0, check_url, ""),
+	K_DUR("webhook_timeout", struct conf_alerts, webhook_timeout_ms,
+	    MS(100), MIN(1), "5s"),
+	K_UINT(struct conf_alerts, retries, 0, 100, "5"),
+	K_DUR("window", struct conf_alerts, window_ms, SEC(10), HOUR(1), "1m"),
+	K_UINT(struct conf_alerts, factor, 2, 1000, "10"),
+	K_UINT(struct conf_alerts, min_count, 1, 1000000, "20"),
+	K_UINT(struct conf_alerts, reg_failures, 0, 100000000, "0"),
+	K_UINT(struct conf_alerts, auth_failures, 0, 100000000, "0"),
+	K_UINT(struct conf_alerts, invite_failures, 0, 100000000, "0"),
+	K_UINT(struct conf_alerts, calls_out, 0, 100000000, "0"),
+	K_UINT(struct conf_alerts, calls_international, 0, 100000000, "0"),
+	K_UINT(struct conf_alerts, calls_per_account, 0, 100000000, "0"),
+	K_BOOL("new_country", struct conf_alerts, new_country, "true"),
+	{ .name = "hours", .type = CONF_T_SEQ,
+	  .off = offsetof(struct conf_alerts, hours),
+	  .size = FSIZE(struct conf_alerts, hours), .min = 0,
+	  .max = CONF_MAX_HOURS, .sub = &hours_elem,
+	  .elem_size = CONF_HOURS_MAX + 1,
+	  .count_off = offsetof(struct conf_alerts, nhours) },
+	K_UINT(struct conf_alerts, off_hours_calls, 0, 100000000, "0"),
+	K_END
+};
+
+static const struct conf_key cdr_keys[] = {
+	K_UINT(struct conf_cdr, retention_days, 1, 3650, "90"),
+	K_END
+};
+
 const struct conf_key conf_schema[] = {
 	{ .name = "version", .type = CONF_T_UINT, .flags = CONF_K_REQUIRED,
 	  .off = offsetof(struct sw_conf, version),
@@ -918,6 +1019,9 @@ const struct conf_key conf_schema[] = {
 	K_MAP("policy", struct sw_conf, policy, policy_keys),
 	K_MAP("overload", struct sw_conf, overload, overload_keys),
 	K_MAP("media", struct sw_conf, media, media_keys),
+	K_MAP("admin", struct sw_conf, admin, admin_keys),
+	K_MAP("alerts", struct sw_conf, alerts, alerts_keys),
+	K_MAP("cdr", struct sw_conf, cdr, cdr_keys),
 	K_END
 };
 

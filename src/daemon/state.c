@@ -28,7 +28,6 @@
 #define STATE_REPLAY_CAPACITY	(1u << 18)
 #define STATE_LOC_EXPECTED	(1u << 14)
 #define STATE_WRITER_QUEUE	16384
-#define CALL_RECORD_KEEP_DAYS	90	/* until issue 7 makes it a setting */
 #define STATE_SWEEP_BATCH	64
 /* A ban a worker just added may not be in the store yet: the
  * reconciliation leaves bans younger than this alone. */
@@ -676,9 +675,9 @@ state_open(struct sw_env *env)
 	if ((r = store_call_mark_lost(s->st)) > 0)
 		log_info("store: %d calls of an earlier run marked lost", r);
 	if ((r = store_call_prune(s->st, (int64_t)wall_ms() -
-	    (int64_t)CALL_RECORD_KEEP_DAYS * 86400 * 1000)) > 0)
-		log_info("store: %d call records older than %d days removed",
-		    r, CALL_RECORD_KEEP_DAYS);
+	    (int64_t)c->cdr.retention_days * 86400 * 1000)) > 0)
+		log_info("store: %d call records older than %u days removed",
+		    r, c->cdr.retention_days);
 	{
 		struct ban_stats bs;
 

@@ -932,6 +932,42 @@ test_cross_checks(void **state)
 	    "(first at line 3)",
 	    NAME ":8:5: listen[5]: duplicate listener udp [::1]:5060 (first at "
 	    "line 7)", NULL);
+	/* media: the SIP port inside the media range; SRTP unenforceable */
+	expect_errors("version: 1\nlisten:\n"
+	    "  - {address: 127.0.0.1, zone: z, port: 20002}\n"
+	    "zones: [{name: z}]\nmedia: {anchor: true}\n",
+	    NAME ":3:5: listen[0]: UDP port 20002 is inside the media port "
+	    "range 20000-39999; move one of them", NULL);
+	expect_errors("version: 1\nlisten:\n  - {address: 127.0.0.1, zone: z}\n"
+	    "zones: [{name: z}]\nmedia: {anchor: false}\n",
+	    NAME ":4:9: zones[0]: srtp: require needs media anchored (with "
+	    "media.anchor: false the SDP passes through and SRTP is neither "
+	    "seen nor enforced); anchor media, or set srtp: off on zone 'z' "
+	    "to accept plain RTP", NULL);
+	c = must_load("version: 1\nlisten:\n  - {address: 127.0.0.1, zone: z}\n"
+	    "zones: [{name: z, srtp: off}]\nmedia: {anchor: false}\n");
+	conf_free(c);
+	/* admin API: zone, allow list, token, private address */
+	expect_errors("version: 1\nlisten:\n  - {address: 127.0.0.1, zone: z}\n"
+	    "zones: [{name: z}, {name: adm, trust: trusted, allow: [10.0.0.0/8]}]\n"
+	    "admin: {http_port: 8080, http_zone: nope}\n",
+	    NAME ":5:20: admin.http_zone: the admin API needs the zone whose "
+	    "allow list guards it; 'nope' is not defined under zones", NULL);
+	expect_errors("version: 1\nlisten:\n  - {address: 127.0.0.1, zone: z}\n"
+	    "zones: [{name: z}, {name: adm, trust: trusted, allow: [10.0.0.0/8]}]\n"
+	    "admin: {http_port: 8080, http_zone: adm, http_address: 0.0.0.0}\n",
+	    NAME ":5:20: admin.token_sha256: the admin API needs a bearer "
+	    "token; `sipwall admin token` makes one and prints its hash",
+	    NAME ":5:20: admin.http_address: the admin API on a public or "
+	    "wildcard address is reachable from the internet; bind it to a "
+	    "loopback or private address of the admin network", NULL);
+	c = must_load("version: 1\nlisten:\n  - {address: 127.0.0.1, zone: z}\n"
+	    "zones: [{name: z}, {name: adm, trust: trusted, allow: [10.0.0.0/8]}]\n"
+	    "admin: {http_port: 8080, http_zone: adm, http_address: 10.1.2.3,\n"
+	    "  token_sha256: " "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef}\n");
+	assert_int_equal(c->admin.http_zone_idx, 1);
+	conf_free(c);
 	/* an entry with an error of its own is not compared again */
 	expect_errors("version: 1\nlisten:\n"
 	    "  - {address: 127.0.0.1, zone: z}\n"
@@ -1439,7 +1475,33 @@ test_print(void **state)
 	    "  one_way_timeout: 30s\n"
 	    "  one_way_hangup: false\n"
 	    "  strict_source: true\n"
-	    "  latch: signalling\n");
+	    "  latch: signalling\n"
+	    "admin:\n"
+	    "  socket: control.sock\n"
+	    "  socket_group: \"\"\n"
+	    "  http_port: 0\n"
+	    "  http_zone: \"\"\n"
+	    "  token_sha256: \"\"\n"
+	    "  dashboard: true\n"
+	    "alerts:\n"
+	    "  enabled: true\n"
+	    "  webhook: \"\"\n"
+	    "  webhook_timeout: 5s\n"
+	    "  retries: 5\n"
+	    "  window: 1m\n"
+	    "  factor: 10\n"
+	    "  min_count: 20\n"
+	    "  reg_failures: 0\n"
+	    "  auth_failures: 0\n"
+	    "  invite_failures: 0\n"
+	    "  calls_out: 0\n"
+	    "  calls_international: 0\n"
+	    "  calls_per_account: 0\n"
+	    "  new_country: true\n"
+	    "  hours: []\n"
+	    "  off_hours_calls: 0\n"
+	    "cdr:\n"
+	    "  retention_days: 90\n");
 	free(p1);
 	conf_free(c);
 
