@@ -141,6 +141,8 @@ policy:
 # the relay against rtpengine).
 media:
   anchor: false
+# bench only: one load generator, no media (see above)
+acknowledge: ["srtp_off:internet", "unlimited:internet"]
 log:
   level: warn
 """

@@ -82,6 +82,8 @@ registrar:
   max_expires: 1h
 bans:
   never: [127.0.0.0/8]        # bench only: the load generator is one source
+# bench only: one load generator, no media (see above)
+acknowledge: ["unlimited:internet"]
 log:
   level: warn
 """

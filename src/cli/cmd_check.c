@@ -153,7 +153,12 @@ cmd_check(int argc, char **argv)
 	if (print)
 		r = conf_print(stdout, conf);
 	else {
-		printf("%s: ok\n", path);
+		/* OPS3: accepted risks stay visible at every check */
+		printf("%s: ok", path);
+		for (size_t i = 0; i < conf->nacks; i++)
+			printf("%s%s", i == 0 ? " (acknowledged: " : ", ",
+			    conf->acks[i]);
+		printf("%s\n", conf->nacks > 0 ? ")" : "");
 		r = fflush(stdout) != 0 ? -EIO : 0;
 	}
 	conf_free(conf);

@@ -1662,6 +1662,30 @@ check_trunks(struct ctx *c, struct sw_conf *conf)
  * missing or had an error of their own instead of piling on.
  */
 /* Does the zone listen on a wildcard address (valid, 0.0.0.0/::)? */
+/*
+ * OPS3: an unsafe setting is an error unless the file acknowledges its
+ * finding id ("srtp_off:internet") under `acknowledge:`.
+ */
+static int
+acked(const struct sw_conf *conf, const char *id)
+{
+	for (size_t i = 0; i < conf->nacks; i++)
+		if (strcmp(conf->acks[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+unsafe(struct ctx *c, const struct sw_conf *conf, uint32_t line,
+    uint32_t col, const char *id, const char *why)
+{
+	if (!acked(conf, id))
+		err_at(c, line, col, "%s; if that is intended, add \"%s\" to "
+		    "acknowledge:", why, id);
+}
+
+#define UNLIMITED_PER_HOUR	(1000u * 3600u)
+
 static int
 zone_listens_any(const struct sw_conf *conf, size_t zone)
 {
@@ -1691,6 +1715,20 @@ check_media(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 		if (z->srtp == CONF_SRTP_DEFAULT)
 			z->srtp = z->trust == CONF_TRUST_TRUSTED ?
 			    CONF_SRTP_OFF : CONF_SRTP_REQUIRE;
+		if (z->trust == CONF_TRUST_UNTRUSTED &&
+		    z->srtp != CONF_SRTP_REQUIRE) {
+			char id[CONF_ACK_MAX + 1], why[256];
+			int off = z->srtp == CONF_SRTP_OFF;
+
+			snprintf(id, sizeof(id), "%s:%s", off ? "srtp_off" :
+			    "srtp_prefer", z->name);
+			snprintf(why, sizeof(why), "zones[%zu]: srtp: %s on the "
+			    "untrusted zone '%s' %s", i, off ? "off" : "prefer",
+			    z->name, off ? "sends calls' audio in clear over "
+			    "networks you do not control" : "lets a call fall "
+			    "back to plain RTP over networks you do not control");
+			unsafe(c, conf, z->at.line, z->at.col, id, why);
+		}
 		if (!m->anchor && z->srtp != CONF_SRTP_OFF)
 			err_at(c, z->at.line, z->at.col, "zones[%zu]: srtp: %s "
 			    "needs media anchored (with media.anchor: false the "
@@ -1773,6 +1811,18 @@ addr_is_private(const union sw_addr *a)
 	return 0;
 }
 
+/* No allow list, or one with a /0 in it: anyone may send. */
+static int
+zone_open(const struct conf_zone *z)
+{
+	if (z->nallow == 0)
+		return 1;
+	for (size_t i = 0; i < z->nallow; i++)
+		if (z->allow[i].plen == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * OPS2: the admin API exists only on the admin zone's address, behind
  * that zone's allow list and a token.
@@ -1807,10 +1857,10 @@ check_admin(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 		    "its hash");
 	if (sw_addr_is_any(&a->http_address) ||
 	    !addr_is_private(&a->http_address))
-		err_at(c, line, col, "admin.http_address: the admin API on a "
-		    "public or wildcard address is reachable from the "
-		    "internet; bind it to a loopback or private address of "
-		    "the admin network");
+		unsafe(c, conf, line, col, "admin_public", "admin.http_address: "
+		    "the admin API on a public or wildcard address is reachable "
+		    "from the internet; bind it to a loopback or private "
+		    "address of the admin network");
 	for (size_t l = 0; l < conf->nlisten; l++)
 		if (conf->listen[l].port == a->http_port &&
 		    conf->listen[l].transport != CONF_TRANSPORT_UDP &&
@@ -1887,12 +1937,29 @@ check_cross(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 			continue;
 		/* DESIGN: nothing reaches the PBX unauthenticated */
 		if (z->trust == CONF_TRUST_UNTRUSTED &&
-		    z->auth == CONF_AUTH_NONE)
-			err_at(c, z->at.line, z->at.col, "zones[%zu]: auth: none "
-			    "on the untrusted zone '%s' would let anyone "
-			    "through unauthenticated; set auth: required, or "
-			    "make it a trusted zone with an allow list", i,
+		    z->auth == CONF_AUTH_NONE) {
+			char id[CONF_ACK_MAX + 1], why[256];
+
+			snprintf(id, sizeof(id), "auth_none:%s", z->name);
+			snprintf(why, sizeof(why), "zones[%zu]: auth: none on "
+			    "the untrusted zone '%s' would let anyone through "
+			    "unauthenticated; set auth: required, or make it a "
+			    "trusted zone with an allow list", i, z->name);
+			unsafe(c, conf, z->at.line, z->at.col, id, why);
+		}
+		/* an open zone that no rate limit holds back: floods and
+		 * brute force run at line rate (about 1000/s and more) */
+		if (z->trust == CONF_TRUST_UNTRUSTED && zone_open(z) &&
+		    z->rate.source.rate >= UNLIMITED_PER_HOUR) {
+			char id[CONF_ACK_MAX + 1], why[256];
+
+			snprintf(id, sizeof(id), "unlimited:%s", z->name);
+			snprintf(why, sizeof(why), "zones[%zu]: the untrusted "
+			    "zone '%s' admits any source and its per-source "
+			    "rate limit (1000/s or more) holds nothing back", i,
 			    z->name);
+			unsafe(c, conf, z->at.line, z->at.col, id, why);
+		}
 		if (z->trust == CONF_TRUST_TRUSTED && z->nallow == 0 &&
 		    !zone_by_certificate(conf, i))
 			err_at(c, z->at.line, z->at.col, "zones[%zu]: the trusted "

@@ -463,6 +463,8 @@ struct conf_media {
 };
 
 #define CONF_URL_MAX		511
+#define CONF_MAX_ACKS		32		/* acknowledge: entries */
+#define CONF_ACK_MAX		63		/* "srtp_off:zone-name" */
 #define CONF_GROUP_NAME_LEN	32		/* a Unix group name */
 #define CONF_SHA256_HEX		64
 
@@ -537,6 +539,10 @@ struct sw_conf {
 	struct conf_admin	admin;
 	struct conf_alerts	alerts;
 	struct conf_cdr		cdr;
+	/* OPS3: unsafe settings the operator accepted, by finding id
+	 * ("srtp_off:internet", "admin_public", ...) */
+	size_t			nacks;
+	char			acks[CONF_MAX_ACKS][CONF_ACK_MAX + 1];
 	bool			listen_overridden;	/* by conf_listen_override() */
 	/* The config file's directory, as given ("." for a buffer or a
 	 * bare file name): relative TLS paths start here. */

@@ -975,6 +975,32 @@ static const struct conf_key alerts_keys[] = {
 	K_END
 };
 
+/* "name" or "name:zone" with a known finding name (see conf.c). */
+static int
+check_ack(const char *s, char *why, size_t cap)
+{
+	static const char *names[] = { "auth_none", "srtp_off", "srtp_prefer",
+	    "unlimited", "admin_public" };
+	size_t n = strcspn(s, ":");
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && strncmp(s, names[i], n) == 0) {
+			if (s[n] == ':' && check_zone_name(s + n + 1, why,
+			    cap) < 0)
+				return -1;
+			return 0;
+		}
+	snprintf(why, cap, "not a finding sipwall check reports (auth_none:ZONE, "
+	    "srtp_off:ZONE, srtp_prefer:ZONE, unlimited:ZONE, admin_public)");
+	return -1;
+}
+
+static const struct conf_key ack_elem = {
+	.name = "acknowledge", .type = CONF_T_STR, .off = 0,
+	.size = CONF_ACK_MAX + 1, .min = 1, .max = CONF_ACK_MAX,
+	.check = check_ack,
+};
+
 static const struct conf_key cdr_keys[] = {
 	K_UINT(struct conf_cdr, retention_days, 1, 3650, "90"),
 	K_END
@@ -1022,6 +1048,12 @@ const struct conf_key conf_schema[] = {
 	K_MAP("admin", struct sw_conf, admin, admin_keys),
 	K_MAP("alerts", struct sw_conf, alerts, alerts_keys),
 	K_MAP("cdr", struct sw_conf, cdr, cdr_keys),
+	{ .name = "acknowledge", .type = CONF_T_SEQ,
+	  .off = offsetof(struct sw_conf, acks),
+	  .size = FSIZE(struct sw_conf, acks), .min = 0,
+	  .max = CONF_MAX_ACKS, .sub = &ack_elem,
+	  .elem_size = CONF_ACK_MAX + 1,
+	  .count_off = offsetof(struct sw_conf, nacks) },
 	K_END
 };
 

@@ -189,6 +189,10 @@ class Daemon:
                             "message_timeout": msg_timeout,
                             "max_connections_per_source": per_source}},
             "events": {"file": "events.jsonl"},
+            # OPS3: what the test zones do on purpose (SIPp phones offer
+            # plain RTP; LENIENT_RATES lifts the per-source limit)
+            "acknowledge": ["srtp_prefer:internet", "srtp_off:internet",
+                            "unlimited:internet"],
         }
         deep_merge(cfg, conf)
         self.conf_dict = cfg

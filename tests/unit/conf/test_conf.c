@@ -945,8 +945,31 @@ test_cross_checks(void **state)
 	    "seen nor enforced); anchor media, or set srtp: off on zone 'z' "
 	    "to accept plain RTP", NULL);
 	c = must_load("version: 1\nlisten:\n  - {address: 127.0.0.1, zone: z}\n"
-	    "zones: [{name: z, srtp: off}]\nmedia: {anchor: false}\n");
+	    "zones: [{name: z, srtp: off}]\nmedia: {anchor: false}\n"
+	    "acknowledge: [\"srtp_off:z\"]\n");
 	conf_free(c);
+	/* OPS3: unsafe settings need their finding acknowledged */
+	expect_errors("version: 1\nlisten:\n  - {address: 127.0.0.1, zone: z}\n"
+	    "zones: [{name: z, srtp: prefer,\n"
+	    "  rate_limits: {source: {rate: 2000/s, burst: 10}}}]\n",
+	    NAME ":4:9: zones[0]: the untrusted zone 'z' admits any source "
+	    "and its per-source rate limit (1000/s or more) holds nothing "
+	    "back; if that is intended, add \"unlimited:z\" to acknowledge:",
+	    NAME ":4:9: zones[0]: srtp: prefer on the untrusted zone 'z' lets "
+	    "a call fall back to plain RTP over networks you do not control; "
+	    "if that is intended, add \"srtp_prefer:z\" to acknowledge:",
+	    NULL);
+	c = must_load("version: 1\nlisten:\n  - {address: 127.0.0.1, zone: z}\n"
+	    "zones: [{name: z, srtp: prefer, allow: [192.0.2.0/24],\n"
+	    "  rate_limits: {source: {rate: 2000/s, burst: 10}}}]\n"
+	    "acknowledge: [\"srtp_prefer:z\", admin_public]\n");
+	assert_int_equal(c->nacks, 2);
+	conf_free(c);
+	expect_errors("version: 1\nlisten:\n  - {address: 127.0.0.1, zone: z}\n"
+	    "zones: [{name: z}]\nacknowledge: [everything]\n",
+	    NAME ":5:15: acknowledge[0]: not a finding sipwall check reports "
+	    "(auth_none:ZONE, srtp_off:ZONE, srtp_prefer:ZONE, unlimited:ZONE, "
+	    "admin_public)", NULL);
 	/* admin API: zone, allow list, token, private address */
 	expect_errors("version: 1\nlisten:\n  - {address: 127.0.0.1, zone: z}\n"
 	    "zones: [{name: z}, {name: adm, trust: trusted, allow: [10.0.0.0/8]}]\n"
@@ -960,7 +983,8 @@ test_cross_checks(void **state)
 	    "token; `sipwall admin token` makes one and prints its hash",
 	    NAME ":5:20: admin.http_address: the admin API on a public or "
 	    "wildcard address is reachable from the internet; bind it to a "
-	    "loopback or private address of the admin network", NULL);
+	    "loopback or private address of the admin network; if that is "
+	    "intended, add \"admin_public\" to acknowledge:", NULL);
 	c = must_load("version: 1\nlisten:\n  - {address: 127.0.0.1, zone: z}\n"
 	    "zones: [{name: z}, {name: adm, trust: trusted, allow: [10.0.0.0/8]}]\n"
 	    "admin: {http_port: 8080, http_zone: adm, http_address: 10.1.2.3,\n"
@@ -1501,7 +1525,8 @@ test_print(void **state)
 	    "  hours: []\n"
 	    "  off_hours_calls: 0\n"
 	    "cdr:\n"
-	    "  retention_days: 90\n");
+	    "  retention_days: 90\n"
+	    "acknowledge: []\n");
 	free(p1);
 	conf_free(c);
 
@@ -1612,7 +1637,8 @@ test_zone_policy(void **state)
 	expect_one("    auth: none\n",
 	    NAME ":6:5: zones[0]: auth: none on the untrusted zone 'z' would "
 	    "let anyone through unauthenticated; set auth: required, or make "
-	    "it a trusted zone with an allow list");
+	    "it a trusted zone with an allow list; if that is intended, add "
+	    "\"auth_none:z\" to acknowledge:");
 	expect_one("    trust: trusted\n",
 	    NAME ":6:5: zones[0]: the trusted zone 'z' has no allow list; a "
 	    "trusted zone must name the addresses it trusts (e.g. the PBX), "
