@@ -31,6 +31,7 @@
 
 #include "auth/creds.h"
 #include "cli/cmd_account.h"
+#include "cli/cmd_ctl.h"
 #include "cli/cmd_limits.h"
 #include "cli/store_open.h"
 #include "store/store.h"
@@ -978,6 +979,8 @@ set_enabled(struct opts *o, bool enabled)
 	if (r < 0)
 		return store_failed(enabled ? "enable" : "disable", o, r);
 	printf("account %s %s\n", o->aor, enabled ? "enabled" : "disabled");
+	if (!enabled)	/* OPS1: its phones go now, not at their expiry */
+		(void)cli_ctl_kick(o->conf, o->dir, o->aor);
 	return fflush(stdout) != 0;
 }
 
@@ -1048,6 +1051,8 @@ act_rotate(struct opts *o)
 		goto out;
 	}
 	rc = 0;
+	/* OPS1: a compromised account's registrations go at once */
+	(void)cli_ctl_kick(o->conf, o->dir, o->aor);
 out:
 	explicit_bzero(pw, sizeof(pw));
 	explicit_bzero(&ha1, sizeof(ha1));

@@ -122,6 +122,12 @@ parse_duration(const char *s, int64_t *ret)
 	return 0;
 }
 
+int
+cli_parse_duration(const char *s, int64_t *ret)
+{
+	return parse_duration(s, ret);
+}
+
 static int
 parse_key(struct opts *o, const char *arg, bool for_add)
 {

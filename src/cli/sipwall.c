@@ -9,6 +9,7 @@
 #include "cli/cmd_ban.h"
 #include "cli/cmd_calls.h"
 #include "cli/cmd_check.h"
+#include "cli/cmd_ctl.h"
 #include "cli/cmd_parse.h"
 
 struct cmd {
@@ -22,8 +23,24 @@ static const struct cmd cmds[] = {
 	{ "parse", cmd_parse, "parse [--stream] FILE|-  parse a SIP message, print JSON" },
 	{ "account", cmd_account, "account [-c FILE] [-D DIR] add|list|show|disable|enable|rotate|delete|audit ...\n"
 	    "                           manage SIP accounts in the store" },
-	{ "ban", cmd_ban, "ban [-c FILE] [-D DIR] list|add|remove ...\n"
+	{ "ban", cmd_ctl_ban, "ban [-c FILE] [-D DIR] list|add|remove ...\n"
 	    "                           list, add and remove bans in the store" },
+	/* OPS1: the running daemon, over its control socket (cmd_ctl.c) */
+	{ "status", cmd_ctl, "status [--json]          the running daemon at a glance" },
+	{ "reload", cmd_ctl, "reload                   reload the config (as SIGHUP)" },
+	{ "lockdown", cmd_ctl, "lockdown [on|off]        contain: no new registrations from\n"
+	    "                           untrusted sources, no international calls" },
+	/* help only (never typed with its space): "ban" above sends an
+	 * address to the daemon, list|add|remove to the store */
+	{ "ban ADDR", cmd_ctl, "ban ADDR|PREFIX [--for D] [--reason T]\n"
+	    "                           ban in the running daemon now" },
+	{ "unban", cmd_ctl, "unban ADDR|PREFIX        lift a ban now" },
+	{ "bans", cmd_ctl, "bans [--all] [--json]    bans in force" },
+	{ "registrations", cmd_ctl, "registrations [USER]     current registrations" },
+	{ "hangup", cmd_ctl, "hangup CALL-ID | --account USER\n"
+	    "                           end calls with BYE on both legs" },
+	{ "kick", cmd_ctl, "kick USER                remove USER's registrations" },
+	{ "events", cmd_ctl, "events --follow          print events as they are written" },
 	{ "calls", cmd_calls, "calls [-c FILE] [-D DIR] [--all] [-n N] [--json]\n"
 	    "                           calls recorded in the store, with media quality" },
 };

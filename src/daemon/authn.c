@@ -5,6 +5,7 @@
 #include "daemon/authn.h"
 #include "daemon/guard.h"
 #include "daemon/state.h"
+#include "obs/metrics.h"
 #include "policy/bruteforce.h"
 #include "policy/cidr.h"
 #include "policy/scanner.h"
@@ -70,6 +71,8 @@ challenge(struct worker *w, struct txn *t, const struct sip_msg *m,
 	}
 	extra[wb.n] = '\0';
 	w->st.challenges++;
+	metrics_verdict(w->env->conf->listen[src->lsn].zone,
+	    MET_V_AUTH_CHALLENGED);
 	reply(w, t, m, src, is_reg ? 401 : 407, extra);
 }
 
@@ -146,6 +149,8 @@ probe_check(struct worker *w, const struct sip_msg *m,
 	    res.crossed) {
 		auth_event(w, SECEV_SCANNER_DETECTED, m, src, SLICE_NULL,
 		    scan_behaviour_name(SCAN_B_OPTIONS_SWEEP));
+		metrics_verdict(w->env->conf->listen[src->lsn].zone,
+		    MET_V_SCANNER);
 		return guard_ban(w, src, BAN_R_SCANNER_BEHAVIOUR, res.distinct,
 		    slice_make(m->buf, m->len), "request sweep");
 	}
@@ -159,6 +164,8 @@ failed(struct worker *w, struct txn *t, const struct sip_msg *m,
     const struct sip_dest *src)
 {
 	w->st.auth_failed++;
+	metrics_verdict(w->env->conf->listen[src->lsn].zone,
+	    MET_V_AUTH_FAILED);
 	if (guard_auth_failure(w, src, slice_make(m->buf, m->len)))
 		return 0;
 	challenge(w, t, m, src, 0);
@@ -300,6 +307,8 @@ authn_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 		if ((refused = account_refuses(w, ret_acct, src, c.username,
 		    &type)) != NULL) {
 			auth_event(w, type, m, src, c.username, refused);
+			metrics_auth_failure(w->env->conf->listen[src->lsn].zone,
+			    refused);
 			return failed(w, t, m, src);
 		}
 		bf_success(s->bf, c.username, &src->addr, uv_now(&w->loop));
@@ -311,6 +320,7 @@ authn_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 			return 0;
 		}
 		w->st.auth_ok++;
+		metrics_auth_ok(w->env->conf->listen[src->lsn].zone);
 		{
 			struct secevent ev;
 			const struct sip_hdr *ua = sip_msg_hdr(m,
@@ -335,9 +345,13 @@ authn_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 		challenge(w, t, m, src, digest_reason_is_stale(why));
 		return 0;
 	}
+	metrics_auth_failure(w->env->conf->listen[src->lsn].zone,
+	    digest_reason_name(why));
 	if (why == DIGEST_E_UNKNOWN_USER) {
 		if (unknown_user(w, m, src, c.username)) {
 			w->st.auth_failed++;
+			metrics_verdict(w->env->conf->listen[src->lsn].zone,
+			    MET_V_AUTH_FAILED);
 			return 0;	/* banned: silence from now on */
 		}
 	}

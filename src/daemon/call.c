@@ -3,6 +3,7 @@
  * events, and the transaction callbacks that reach a call.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #include "core/log.h"
 #include "daemon/call_int.h"
 #include "daemon/worker.h"
+#include "obs/metrics.h"
+#include "policy/destpol.h"
+#include "policy/e164.h"
 
 struct call_svc *
 call_svc(struct worker *w)
@@ -216,6 +220,7 @@ call_new(struct call_svc *s)
 
 	if (s->st.active >= conf->calls.max_calls) {
 		s->st.refused++;
+		metrics_call(MET_CALL_REFUSED);
 		return NULL;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -243,6 +248,7 @@ call_new(struct call_svc *s)
 		s->all->prev = c;
 	s->all = c;
 	s->st.active++;
+	metrics_inc(MET_C_CALLS_ACTIVE, 1);
 	return c;
 }
 
@@ -262,6 +268,7 @@ call_event(struct call *c, enum secevent_type type, const char *reason,
 	struct worker *w = c->svc->w;
 	struct secevent ev;
 	struct secevent_counter ctr[16];
+	struct dp_result dp;
 	char to[80];
 
 	secevent_init(&ev, type);
@@ -275,6 +282,20 @@ call_event(struct call *c, enum secevent_type type, const char *reason,
 	snprintf(to, sizeof(to), "%s", c->to_user);
 	if (to[0] != '\0')
 		secevent_add_str(&ev, "to", to);
+	/* outward calls: the number as the policy saw it (OBS4 counts
+	 * international calls and new countries by it) */
+	if (type == SECEV_CALL_ATTEMPT && to[0] != '\0' &&
+	    (c->dir == DIR_TO_CORE || c->dir == DIR_TO_TRUNK)) {
+		const struct destpol *pol = atomic_load_explicit(
+		    &w->env->sec.pol, memory_order_acquire);
+
+		if (pol != NULL) {
+			destpol_check(pol, destpol_group(pol, c->group),
+			    slice_cstr(c->to_user), &dp);
+			if (dp.kind == E164_NUMBER && dp.e164[0] == '+')
+				secevent_add_str(&ev, "e164", dp.e164);
+		}
+	}
 	if (by != NULL)
 		secevent_add_str(&ev, "by", by);
 	if (type == SECEV_CALL_ENDED && c->answered_ms != 0)
@@ -300,6 +321,7 @@ call_answered(struct call *c)
 	c->answered_ms = uv_now(&c->svc->w->loop);
 	c->answered_wall_ms = call_wall_ms();
 	c->svc->st.answered++;
+	metrics_call(MET_CALL_ANSWERED);
 	timer_cancel(&c->svc->w->timers, &c->t_ring);
 	timer_cancel(&c->svc->w->timers, &c->t_fail);
 	call_arm(c, &c->t_max, policy_max_ms(c, conf->calls.max_duration_ms));
@@ -325,6 +347,7 @@ call_end(struct call *c, const char *reason, const char *by, unsigned status)
 	if (c->state == CALL_DEAD)
 		return;
 	call_media_end(c);	/* its figures go into the event */
+	metrics_call_end(c->state == CALL_UP, reason);
 	if (c->state == CALL_UP) {
 		s->st.ended++;
 		call_event(c, SECEV_CALL_ENDED, reason, status, by);
@@ -346,6 +369,7 @@ call_end(struct call *c, const char *reason, const char *by, unsigned status)
 	for (size_t i = 0; i < CALL_MAX_FORKS; i++)
 		leg_unhash(s, &c->b[i]);
 	s->st.active--;
+	metrics_dec(MET_C_CALLS_ACTIVE);
 	if (c->refs == 0)
 		call_free(c);
 }

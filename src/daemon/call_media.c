@@ -36,6 +36,7 @@
 #include "daemon/call_int.h"
 #include "daemon/call_media.h"
 #include "daemon/worker.h"
+#include "obs/metrics.h"
 
 #define TICK_MS		1000
 #define RECORD_TICKS	5	/* the store row every 5 s */
@@ -246,6 +247,7 @@ fallback(struct call *c, unsigned side, const struct leg *l)
 	if (cm->fallback_sent[side])
 		return;
 	cm->fallback_sent[side] = 1;
+	metrics_inc(MET_C_SRTP_FALLBACK, 1);
 	media_event(c, SECEV_SRTP_FALLBACK, "peer_without_srtp", 0, l, NULL,
 	    NULL, 0);
 }
@@ -862,6 +864,8 @@ call_media_end(struct call *c)
 	side_total(cm, 0, &cm->tot[0]);
 	side_total(cm, 1, &cm->tot[1]);
 	cm->have_tot = 1;
+	metrics_media_leg(&cm->tot[0]);
+	metrics_media_leg(&cm->tot[1]);
 	relay_sess_release(cm->ms);
 	cm->ms = NULL;
 	streams_free(cm);

@@ -111,6 +111,21 @@ diverted_from(struct worker *w, const struct sip_msg *m, const char **how)
 	return dial_string(&prev.uri);
 }
 
+/* OPS1 lockdown: an E.164 number outside the country, not internal,
+ * not an emergency number, is refused whatever the group allows.  (The
+ * country code is the running config's; a reload that changes it
+ * reaches this check at the next restart.) */
+static int
+lockdown_abroad(struct worker *w, const struct dp_result *r)
+{
+	const char *cc = w->env->conf->dialplan.country_code;
+
+	if (!atomic_load_explicit(&w->env->sec.lockdown, memory_order_relaxed))
+		return 0;
+	return r->kind == E164_NUMBER && !r->internal && !r->emergency &&
+	    r->e164[0] == '+' && strncmp(r->e164 + 1, cc, strlen(cc)) != 0;
+}
+
 int
 policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
     const struct sip_dest *src, const struct account_info *acct, int dir,
@@ -167,6 +182,12 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 		    "Destination Not Allowed", NULL);
 		dest_event(w, refused, m, src, who, bad ? 484 : 403,
 		    how != NULL ? how : r.reason, &r, dialled);
+		return -1;
+	}
+	if (lockdown_abroad(w, &r)) {
+		uas_reply(w, t, m, src, 403, "Lockdown", NULL);
+		dest_event(w, SECEV_CALL_BLOCKED, m, src, who, 403, "lockdown",
+		    &r, dialled);
 		return -1;
 	}
 	if (how != NULL)

@@ -30,6 +30,7 @@
 #include "daemon/probe.h"
 #include "daemon/trunk.h"
 #include "daemon/worker.h"
+#include "obs/metrics.h"
 
 #define FAILOVER_MS	4000	/* silence from a core target */
 
@@ -544,8 +545,10 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 		}
 		dir = DIR_TO_CORE;
 	}
-	if (policy_new_call(w, t, m, src, acct, (int)dir, &adm) < 0)
+	if (policy_new_call(w, t, m, src, acct, (int)dir, &adm) < 0) {
+		metrics_call(MET_CALL_REFUSED);
 		return;
+	}
 	if (session_timer(w, m, &se) < 0) {
 		char ext[40];
 

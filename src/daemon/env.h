@@ -88,6 +88,9 @@ struct sw_sec {
 	struct destpol		*pol_retired;
 	uint64_t		 pol_retired_ms;
 	struct usage_table	*usage;		/* FRAUD2 counters */
+	/* OPS1 containment (control.c): new registrations from untrusted
+	 * zones and international calls refused while set */
+	_Atomic int		 lockdown;
 };
 
 struct sw_env {

@@ -6,6 +6,7 @@
 #include "daemon/overload.h"
 #include "sip/hdr.h"
 #include "daemon/state.h"
+#include "obs/metrics.h"
 #include "policy/acl.h"
 #include "policy/scanner.h"
 #include "policy/trust.h"
@@ -47,6 +48,12 @@ never_banned(struct worker *w, const struct sip_dest *src)
 }
 
 int
+guard_lockdown_exempt(struct worker *w, const struct sip_dest *src)
+{
+	return never_banned(w, src);
+}
+
+int
 guard_ban(struct worker *w, const struct sip_dest *src, enum ban_reason reason,
     uint32_t count, struct slice sample, const char *detail)
 {
@@ -67,6 +74,7 @@ guard_ban(struct worker *w, const struct sip_dest *src, enum ban_reason reason,
 	if (ban_add(s->bans, &key, &ev, wall_ms(), &e) != 0)
 		return 0;	/* already banned, allow-listed or full */
 	w->st.bans++;
+	metrics_ban(reason);
 	state_ban_persist(w->env, &e);
 	scan_bh_forget(s->bh, &src->addr);
 	secevent_init(&se, SECEV_BAN_ADDED);
@@ -109,6 +117,8 @@ limited(struct worker *w, const struct sip_dest *src, const struct rl_result *re
 	struct sw_sec *s = &w->env->sec;
 
 	w->st.rate_limited++;
+	metrics_verdict(w->env->conf->listen[src->lsn].zone,
+	    MET_V_RATE_LIMITED);
 	if (res->excess == 1) {
 		struct secevent ev;
 		struct rl_key k;
@@ -182,6 +192,7 @@ shed(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
 	char extra[40];
 
 	w->st.overload_shed++;
+	metrics_verdict(w->env->conf->listen[src->lsn].zone, MET_V_SHED);
 	overload_note_shed(&w->ovl);
 	/* answering costs a salvage and a send: only when asked to */
 	if (reply && sip_echo_salvage(buf, len, w->env->lim.max_line * 4,
@@ -256,6 +267,8 @@ guard_packet(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
 		struct secevent ev;
 
 		w->st.banned++;
+		metrics_verdict(w->env->conf->listen[src->lsn].zone,
+		    MET_V_BANNED);
 		secevent_init(&ev, SECEV_BAN_ENFORCED);
 		ev.reason = ban_reason_name(hit.reason);
 		worker_event(w, &ev, src);
@@ -265,6 +278,8 @@ guard_packet(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
 		struct secevent ev;
 
 		w->st.acl_denied++;
+		metrics_verdict(w->env->conf->listen[src->lsn].zone,
+		    MET_V_ACL_DENIED);
 		secevent_init(&ev, SECEV_ACL_DENIED);
 		ev.reason = acl_why_name(am.why);
 		worker_event(w, &ev, src);
@@ -345,6 +360,8 @@ guard_request(struct worker *w, const struct sip_msg *m,
 		 * an unbanned (never-banned) scanner is still not answered */
 		if (sm.conf == SCAN_C_HIGH) {
 			guard_ban(w, src, BAN_R_SCANNER, 1, raw, sm.tool);
+			metrics_verdict(w->env->conf->listen[src->lsn].zone,
+			    MET_V_SCANNER);
 			return 1;
 		}
 	}

@@ -59,6 +59,10 @@ int	guard_ban(struct worker *w, const struct sip_dest *src,
 int	guard_auth_failure(struct worker *w, const struct sip_dest *src,
 	    struct slice sample);
 
+/* OPS1 lockdown: src may still register (a trusted zone's peer or in
+ * bans.never, the same sources that are never banned). */
+int	guard_lockdown_exempt(struct worker *w, const struct sip_dest *src);
+
 /* Distinct accounts that authenticated from src recently (0..50). */
 unsigned guard_trust(struct worker *w, const struct sip_dest *src);
 

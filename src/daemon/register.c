@@ -8,8 +8,10 @@
 
 #include "core/log.h"
 #include "daemon/call.h"
+#include "daemon/guard.h"
 #include "daemon/register.h"
 #include "daemon/state.h"
+#include "obs/metrics.h"
 #include "sip/hdr.h"
 #include "sip/parse.h"
 #include "sip/registrar.h"
@@ -261,6 +263,8 @@ reg_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 
 		secevent_init(&ev, SECEV_AUTH_FAILED);
 		ev.reason = "aor_mismatch";
+		metrics_auth_failure(w->env->conf->listen[src->lsn].zone,
+		    ev.reason);
 		ev.status = 403;
 		ev.account = slice_cstr(acct->username);
 		ev.method = m->method_s;
@@ -272,6 +276,22 @@ reg_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 	if (loc_aor(slice_cstr(acct->username), slice_cstr(acct->domain),
 	    aor) < 0) {
 		uas_reply(w, t, m, src, 403, "Address-of-Record Too Long", NULL);
+		return;
+	}
+	/* OPS1 lockdown: no registration, new or refresh, from an
+	 * untrusted source outside bans.never until it is released */
+	if (atomic_load_explicit(&s->lockdown, memory_order_relaxed) &&
+	    !guard_lockdown_exempt(w, src)) {
+		struct secevent ev;
+
+		secevent_init(&ev, SECEV_ACL_DENIED);
+		ev.reason = "lockdown";
+		ev.status = 403;
+		ev.account = slice_cstr(aor);
+		ev.method = m->method_s;
+		ev.call_id = m->call_id;
+		worker_event(w, &ev, src);
+		uas_reply(w, t, m, src, 403, "Lockdown", NULL);
 		return;
 	}
 	if (acct->max_contacts > 0)

@@ -21,8 +21,12 @@
 #include "daemon/fraud.h"
 #include "media/relay.h"
 #include "media/srtp_ctx.h"
+#include "daemon/control.h"
 #include "daemon/state.h"
 #include "daemon/worker.h"
+#include "obs/alert.h"
+#include "obs/metrics.h"
+#include "obs/metrics_http.h"
 
 #define SIPWALLD_DEFAULT_CONF	"/etc/sipwall/sipwall.yaml"
 
@@ -246,6 +250,29 @@ media_open(struct sw_env *env)
 	return 0;
 }
 
+/* OBS4: the alert engine, fed with every event from now on. */
+static int
+alerts_open(struct sw_env *env, struct evlog_hook *hook, struct alert **ret)
+{
+	const struct sw_conf *c = env->conf;
+	struct alert_opts o = {
+		.conf = &c->alerts, .country_code = c->dialplan.country_code,
+		.node = c->node.name, .ev = env->ev, .st = env->sec.st,
+		.wr = env->sec.wr,
+	};
+	int r;
+
+	*ret = NULL;
+	if (!c->alerts.enabled)
+		return 0;
+	if ((r = alert_new(&o, (int64_t)wall_ms(), ret)) < 0)
+		return r;
+	hook->fn = alert_feed_hook;
+	hook->arg = *ret;
+	evlog_set_hook(env->ev, hook);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -254,6 +281,10 @@ main(int argc, char **argv)
 	size_t nspecs = 0;
 	struct conf_diag diag;
 	struct sw_env env;
+	struct control *ctl = NULL;
+	struct metrics_http *mh = NULL;
+	struct alert *al = NULL;
+	struct evlog_hook al_hook;
 	sigset_t sigs;
 	int ch, r, sig, verbose = 0;
 	long ncpu;
@@ -375,25 +406,42 @@ main(int argc, char **argv)
 			conf_free(env.conf);
 			return 1;
 		}
+	/* OBS2: the counters before any thread counts; /metrics if asked */
+	if ((r = metrics_open(env.conf, env.nworkers, &(struct metrics_src){
+	    .bans = env.sec.bans, .loc = env.sec.loc, .relay = env.relay,
+	    .wr = env.sec.wr, .ev = env.ev })) < 0 ||
+	    (r = metrics_http_start(&env.conf->admin,
+	    env.sec.zones[env.conf->admin.http_zone_idx].acl, env.ev, &mh)) < 0)
+		fatalx("metrics: %s", strerror(-r));
+	/* OPS1: the socket exists before we say we listen (tests and
+	 * scripts wait for that line); its thread starts with the workers */
+	if ((r = control_open(&env, &ctl)) < 0)
+		fatalx("control socket: %s", strerror(-r));
 	for (size_t i = 0; i < env.conf->nlisten; i++)
 		log_info("listening on %s (zone %s)", env.lsn_name[i],
 		    env.conf->zones[env.conf->listen[i].zone].name);
 	log_info("%u workers, state in %s", env.nworkers,
 	    env.conf->node.state_dir);
+	if ((r = alerts_open(&env, &al_hook, &al)) < 0)
+		fatalx("alerts: %s", strerror(-r));
 	event_simple(&env, SECEV_DAEMON_STARTED, "sipwalld started");
 	if (env.relay != NULL && (r = relay_start(env.relay)) < 0)
 		fatalx("media thread: %s", strerror(-r));
 	for (unsigned i = 0; i < env.nworkers; i++)
 		if ((r = worker_start(env.workers[i])) < 0)
 			fatalx("worker thread: %s", strerror(-r));
+	if ((r = control_start(ctl)) < 0)
+		fatalx("control thread: %s", strerror(-r));
 
 	for (;;) {
 		/* the main thread's other job: housekeeping once a second */
 		struct timespec tick = { .tv_sec = 1 };
 
 		if ((sig = sigtimedwait(&sigs, NULL, &tick)) < 0) {
-			if (errno == EAGAIN)
+			if (errno == EAGAIN) {
 				state_tick(&env);
+				alert_tick(al, (int64_t)wall_ms());
+			}
 			continue;
 		}
 		if (sig == SIGHUP) {
@@ -409,13 +457,18 @@ main(int argc, char **argv)
 		break;
 	}
 	event_simple(&env, SECEV_DAEMON_STOPPING, "sipwalld stopping");
+	control_free(ctl);	/* no command may reach a stopped worker */
+	metrics_http_stop(mh);
 	for (unsigned i = 0; i < env.nworkers; i++)
 		worker_stop(env.workers[i]);
 	for (unsigned i = 0; i < env.nworkers; i++)
 		worker_free(env.workers[i]);
 	free(env.workers);
+	metrics_close();
 	relay_stop(env.relay);
 	relay_free(env.relay);
+	evlog_set_hook(env.ev, NULL);	/* no thread emits any more */
+	alert_free(al);
 	state_close(&env);
 	evlog_close(env.ev);
 	connlimit_free(env.cl);

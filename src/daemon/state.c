@@ -344,6 +344,13 @@ emit_ban_event(struct sw_env *env, enum secevent_type type,
 	evlog_emit(env->ev, &ev);
 }
 
+void
+state_ban_event(struct sw_env *env, enum secevent_type type,
+    const struct ban_entry *e, const char *reason)
+{
+	emit_ban_event(env, type, e, reason);
+}
+
 /* ---- writes ---- */
 
 static void

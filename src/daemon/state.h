@@ -19,6 +19,9 @@ void	state_tick(struct sw_env *env);
 /* After the workers stopped: drain the writer, free everything. */
 void	state_close(struct sw_env *env);
 
+/* ban.added / ban.removed for e as it now is (any thread). */
+void	state_ban_event(struct sw_env *env, enum secevent_type type,
+	    const struct ban_entry *e, const char *reason);
 /* Persist a ban as it now is (any thread). */
 void	state_ban_persist(struct sw_env *env, const struct ban_entry *e);
 /* Persist a registration change (any thread); done may be NULL. */

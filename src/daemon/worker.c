@@ -16,11 +16,13 @@
 #include "daemon/call.h"
 #include "daemon/guard.h"
 #include "daemon/handoff.h"
+#include "daemon/wcmd.h"
 #include "daemon/natping.h"
 #include "daemon/probe.h"
 #include "daemon/trunkreg.h"
 #include "daemon/register.h"
 #include "daemon/worker.h"
+#include "obs/metrics.h"
 
 /*
  * Receive buffer of each UDP socket (the kernel doubles it).  It is
@@ -183,6 +185,8 @@ on_tick(uv_timer_t *h)
 	struct worker *w = h->data;
 	uint64_t now = uv_now(&w->loop);
 
+	if (w->tick_due != 0)	/* OBS2: how late timers run */
+		metrics_loop_since(w->tick_due);
 	w->tick_due = 0;
 	txn_layer_set_now(w->txl, now);
 	timer_run(&w->timers, now);
@@ -202,6 +206,7 @@ reject_malformed(struct worker *w, const struct sip_dest *src,
 		w->st.oversized++;
 	else
 		w->st.malformed++;
+	metrics_verdict(w->env->conf->listen[src->lsn].zone, MET_V_MALFORMED);
 	secevent_init(&ev, oversized ? SECEV_SIP_OVERSIZED :
 	    SECEV_SIP_MALFORMED);
 	ev.reason = err->reason;
@@ -254,6 +259,7 @@ on_message(void *ctx, const struct sip_dest *src, const uint8_t *buf,
 	int timed;
 
 	w->st.rx++;
+	metrics_loop_since(uv_now(&w->loop));	/* OBS2: since the wake-up */
 	txn_layer_set_now(w->txl, uv_now(&w->loop));
 	if (src->transport == SIP_TP_UDP) {
 		size_t k = sip_skip_crlf(buf, len);
@@ -328,9 +334,12 @@ process(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
 			w->st.send_errors++;
 		return;
 	}
-	if (m.is_request)
+	if (m.is_request) {
+		metrics_req_begin(w->env->conf->listen[src->lsn].zone,
+		    m.method);
 		handle_request(w, &m, src);
-	else {
+		metrics_req_end();
+	} else {
 		w->st.responses++;
 		if (!natping_response(w->np, &m))
 			txn_client_response(w->txl, &m, src);
@@ -360,6 +369,9 @@ on_conn_event(void *ctx, const struct sip_dest *src, const char *reason,
 	struct worker *w = ctx;
 	struct secevent ev;
 
+	if (kind == SIP_CONN_EV_TLS_FAILED || kind == SIP_CONN_EV_TLS_CERT)
+		metrics_inc(kind == SIP_CONN_EV_TLS_CERT ? MET_C_TLS_CERT :
+		    MET_C_TLS_HANDSHAKE, 1);
 	secevent_init(&ev, kind >= 0 && kind < SIP_CONN_EV_MAX ? types[kind] :
 	    SECEV_TRANSPORT_ERROR);
 	ev.reason = reason;
@@ -400,6 +412,7 @@ on_wake(uv_async_t *h)
 	trunkreg_close(w);
 	probe_close(w);
 	handoff_close(w->ho);
+	wcmd_close(w);
 	uv_timer_stop(&w->tick);
 	uv_close((uv_handle_t *)&w->tick, NULL);
 	uv_close((uv_handle_t *)&w->wake, NULL);
@@ -432,6 +445,7 @@ worker_new(struct sw_env *env, unsigned idx, struct worker **ret)
 	    (r = trunkreg_init(w)) < 0 ||
 	    (r = probe_init(w)) < 0 ||
 	    (r = handoff_new(w, &w->ho)) < 0 ||
+	    (r = wcmd_init(w)) < 0 ||
 	    (r = timer_heap_init(&w->timers, 2 * env->max_txns +
 	    5 * (size_t)c->calls.max_calls + CONF_MAX_TRUNKS + 17)) < 0 ||
 	    (r = txn_layer_new(&txn_ops, w, &env->timers, &w->timers,
@@ -488,6 +502,7 @@ worker_main(void *arg)
 
 	snprintf(name, sizeof(name), "worker-%u", w->idx);
 	log_set_thread(name);
+	metrics_thread_worker(w->idx);
 	uv_update_time(&w->loop);
 	trunkreg_start(w);
 	probe_start(w);
@@ -532,6 +547,7 @@ worker_free(struct worker *w)
 	trunkreg_free(w);
 	probe_free(w);
 	handoff_free(w->ho);
+	wcmd_free(w);
 	timer_heap_clear(&w->timers);
 	reg_service_free(w);
 	natping_free(w->np);

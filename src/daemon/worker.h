@@ -38,6 +38,7 @@ struct worker_stats {
 struct reg_service;
 struct call_svc;
 struct handoff;
+struct wcmd_inbox;
 struct natping;
 struct trunkreg;
 struct probes;
@@ -65,6 +66,7 @@ struct worker {
 	struct reg_service	*reg;		/* register.c */
 	struct call_svc		*calls;		/* call.c */
 	struct handoff		*ho;		/* handoff.c */
+	struct wcmd_inbox	*cmd;		/* wcmd.c: control commands */
 	struct natping		*np;		/* natping.c: worker 0 only */
 	struct trunkreg		*treg;		/* trunkreg.c, worker 0 */
 	struct probes		*probes;	/* probe.c, worker 0 */

@@ -94,6 +94,8 @@ struct evlog {
 	char			 app[49];
 	long			 pid;
 
+	_Atomic(const struct evlog_hook *) hook;	/* evlog_set_hook */
+
 	/* options */
 	int			 min_sev;
 	unsigned		 rate_per_key, rate_per_type, summary_interval;
@@ -112,6 +114,7 @@ struct evlog {
 	struct rl_slot		 rl[EVLOG_RL_SLOTS];
 
 	char			 wline[SECEVENT_LINE_MAX];	/* writer */
+	const struct evlog_tap *_Atomic tap;	/* evlog_set_tap() */
 };
 
 static struct log_ratelimit rl_write = LOG_RATELIMIT_INIT(1);
@@ -297,6 +300,7 @@ int
 evlog_emit(struct evlog *el, const struct secevent *ev)
 {
 	const struct secevent_info *in;
+	const struct evlog_hook *hook;
 	struct secevent e;
 	char line[SECEVENT_LINE_MAX];
 	uint64_t now, sup = 0;
@@ -307,6 +311,9 @@ evlog_emit(struct evlog *el, const struct secevent *ev)
 		return EVLOG_FILTERED;
 	if ((in = secevent_info(ev->type)) == NULL)
 		return -EINVAL;
+	hook = atomic_load_explicit(&el->hook, memory_order_acquire);
+	if (hook != NULL && hook->fn != NULL)
+		hook->fn(hook->arg, ev);
 	if (in->sev > el->min_sev) {
 		atomic_fetch_add_explicit(&el->filtered, 1, memory_order_relaxed);
 		return EVLOG_FILTERED;
@@ -495,6 +502,7 @@ static void
 evlog_deliver(struct evlog *el, const char *data, size_t len,
     const struct evmeta *meta, unsigned n)
 {
+	const struct evlog_tap *tap;
 	int r;
 
 	if (n == 0)
@@ -514,6 +522,16 @@ evlog_deliver(struct evlog *el, const char *data, size_t len,
 		    strerror(-r));
 	}
 	evlog_syslog_batch(el, data, meta, n);
+	tap = atomic_load_explicit(&el->tap, memory_order_acquire);
+	if (tap != NULL)
+		tap->fn(tap->arg, data, len);
+}
+
+void
+evlog_set_tap(struct evlog *el, const struct evlog_tap *tap)
+{
+	if (el != NULL)
+		atomic_store_explicit(&el->tap, tap, memory_order_release);
 }
 
 /* Format one writer-made event and deliver it at once. */
@@ -809,6 +827,13 @@ evlog_open(const struct evlog_opts *opts, struct evlog **ret_el)
 fail:
 	evlog_free(el);
 	return r;
+}
+
+void
+evlog_set_hook(struct evlog *el, const struct evlog_hook *hook)
+{
+	if (el != NULL)
+		atomic_store_explicit(&el->hook, hook, memory_order_release);
 }
 
 int

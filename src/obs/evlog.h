@@ -102,6 +102,20 @@ int	evlog_open(const struct evlog_opts *opts, struct evlog **ret_el);
 int	evlog_emit(struct evlog *el, const struct secevent *ev);
 
 /*
+ * A function that sees every event evlog_emit() is given, before the
+ * severity filter and the rate limits (the alert engine counts what
+ * the log may suppress), on the emitting thread: it must be quick,
+ * must not block, and must not call evlog_emit() back for the event it
+ * was given.  hook (NULL: none) is kept, not copied.  Set it before the
+ * threads that emit start and remove it after they stopped.
+ */
+struct evlog_hook {
+	void	(*fn)(void *arg, const struct secevent *ev);
+	void	*arg;
+};
+void	evlog_set_hook(struct evlog *el, const struct evlog_hook *hook);
+
+/*
  * Open the file again (after logrotate renamed it).  The open happens
  * on the caller's thread, so errors come back here: 0 or -errno (the old
  * file stays in use; the failure is also in the process log).  0 when
@@ -115,6 +129,19 @@ int	evlog_reopen(struct evlog *el);
  * a packet path.  Returns 0, or -EPIPE when the writer is gone.
  */
 int	evlog_flush(struct evlog *el);
+
+/*
+ * A tap sees every batch of lines the writer hands to the sinks (the
+ * control socket's `events --follow`).  fn runs on the writer thread
+ * with data[0..len) (whole lines): it must copy and return, never
+ * block.  tap is borrowed; NULL removes it, and once an evlog_flush()
+ * after that has returned the old tap is called no more.
+ */
+struct evlog_tap {
+	void	(*fn)(void *arg, const char *data, size_t len);
+	void	*arg;
+};
+void	evlog_set_tap(struct evlog *el, const struct evlog_tap *tap);
 
 uint64_t evlog_dropped(const struct evlog *el);
 void	evlog_get_stats(const struct evlog *el, struct evlog_stats *ret);

@@ -43,7 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	4	/* PRAGMA user_version written */
+#define STORE_SCHEMA_VERSION	5	/* PRAGMA user_version written */
 #define STORE_APPLICATION_ID	0x53574442	/* "SWDB", PRAGMA application_id */
 #define STORE_BUSY_TIMEOUT_MS	5000
 
@@ -423,6 +423,43 @@ int	store_call_mark_lost(struct store *st);
  * ones stay.  Returns the number of rows deleted or a negative errno.
  */
 int	store_call_prune(struct store *st, int64_t before_ms);
+
+/*
+ * Baselines of the alert engine (OBS4): one row per (metric, slot of
+ * the week), the EWMA of the metric's count per alert window in that
+ * hour of the week (obs/baseline.h says how it is learned), and the
+ * countries each account has called (FRAUD4: the first call to a new
+ * one alerts).  The daemon writes both through the writer and loads
+ * them at start; the rows are bounded by what the daemon keeps in
+ * memory (it adds a country only while its own table has room).
+ */
+#define STORE_METRIC_MAX	31	/* [a-z0-9_]+ */
+#define STORE_BASELINE_SLOTS	168	/* hours of the week, Monday 00h first */
+#define STORE_CC_MAX		3	/* E.164 country code, digits */
+
+struct store_baseline {
+	char		metric[STORE_METRIC_MAX + 1];
+	uint32_t	slot;			/* 0..STORE_BASELINE_SLOTS-1 */
+	double		value;			/* >= 0, finite */
+	uint32_t	samples;		/* windows learned */
+	int64_t		updated;		/* unix time */
+};
+
+typedef int (*store_baseline_fn)(void *arg, const struct store_baseline *b);
+
+/* Insert or replace the row (b->metric, b->slot). */
+int	store_baseline_put(struct store *st, const struct store_baseline *b);
+/* Every row, ordered by metric then slot. */
+int	store_baseline_list(struct store *st, store_baseline_fn fn, void *arg);
+
+/* Remember that account (as an AOR or user name) called country cc
+ * (1-3 digits); a pair already known keeps its first time. */
+int	store_country_add(struct store *st, const char *account, const char *cc,
+	    int64_t first);
+typedef int (*store_country_fn)(void *arg, const char *account,
+	    const char *cc, int64_t first);
+/* Every pair, ordered by account then cc. */
+int	store_country_list(struct store *st, store_country_fn fn, void *arg);
 
 /*
  * Validation and canonical forms, shared with the CLI and the daemon.

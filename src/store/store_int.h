@@ -68,6 +68,11 @@ enum store_sql {
 	SQL_CALL_LIST_ACTIVE,
 	SQL_CALL_MARK_LOST,
 	SQL_CALL_PRUNE,
+
+	SQL_BASELINE_PUT,
+	SQL_BASELINE_LIST,
+	SQL_COUNTRY_ADD,
+	SQL_COUNTRY_LIST,
 	SQL_MAX
 };
 
@@ -102,6 +107,14 @@ int	store_step_done(sqlite3_stmt *s);
  */
 int	store_exec_i64(struct store *st, enum store_sql id, int64_t v,
 	    unsigned *ret_n);
+
+/*
+ * Run statement id (no bindings) and call row(s, arg) for each row;
+ * a non-zero return stops the walk and is returned.  0 at the end, or
+ * a negative errno.
+ */
+int	store_walk(struct store *st, enum store_sql id,
+	    int (*row)(sqlite3_stmt *s, void *arg), void *arg);
 
 /* Copy text column col into ret[0..cap); -EBADMSG if NULL or too long. */
 int	store_col_text(sqlite3_stmt *s, int col, char *ret, size_t cap);

@@ -233,6 +233,30 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"CREATE INDEX calls_active ON calls (started_ms, call_id)"
 	"  WHERE state = 'active';"
 	"PRAGMA user_version = 4;",
+
+	/*
+	 * 4 -> 5: what the alert engine learned (OBS4, FRAUD4): an
+	 * hour-of-week baseline per metric, and the countries each
+	 * account called, so that a restart keeps both.
+	 */
+	"CREATE TABLE baselines ("
+	"  metric TEXT NOT NULL"
+	"    CHECK (length(CAST(metric AS BLOB)) BETWEEN 1 AND 31),"
+	"  slot INTEGER NOT NULL CHECK (slot BETWEEN 0 AND 167),"
+	"  value REAL NOT NULL CHECK (value >= 0 AND value < 1e15),"
+	"  samples INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (samples BETWEEN 0 AND 4294967295),"
+	"  updated INTEGER NOT NULL CHECK (updated >= 0),"
+	"  PRIMARY KEY (metric, slot)"
+	") STRICT;"
+	"CREATE TABLE alert_countries ("
+	"  account TEXT NOT NULL"
+	"    CHECK (length(CAST(account AS BLOB)) BETWEEN 1 AND 318),"
+	"  cc TEXT NOT NULL CHECK (length(CAST(cc AS BLOB)) BETWEEN 1 AND 3),"
+	"  first_seen INTEGER NOT NULL CHECK (first_seen >= 0),"
+	"  PRIMARY KEY (account, cc)"
+	") STRICT;"
+	"PRAGMA user_version = 5;",
 };
 
 _Static_assert(STORE_APPLICATION_ID == 1398228034, "schema script");
@@ -373,6 +397,17 @@ const char *const store_sql_text[SQL_MAX] = {
 	    "WHERE state = 'active'",
 	[SQL_CALL_PRUNE] = "DELETE FROM calls "
 	    "WHERE started_ms < ?1 AND state <> 'active'",
+
+	[SQL_BASELINE_PUT] = "INSERT INTO baselines (metric, slot, value, "
+	    "samples, updated) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT (metric, slot) DO UPDATE SET value = excluded.value, "
+	    "samples = excluded.samples, updated = excluded.updated",
+	[SQL_BASELINE_LIST] = "SELECT metric, slot, value, samples, updated "
+	    "FROM baselines ORDER BY metric, slot",
+	[SQL_COUNTRY_ADD] = "INSERT OR IGNORE INTO alert_countries "
+	    "(account, cc, first_seen) VALUES (?1, ?2, ?3)",
+	[SQL_COUNTRY_LIST] = "SELECT account, cc, first_seen "
+	    "FROM alert_countries ORDER BY account, cc",
 };
 
 int
@@ -490,6 +525,24 @@ store_step_done(sqlite3_stmt *s)
 		return 0;
 	return store_err(rc == SQLITE_ERROR ?
 	    sqlite3_extended_errcode(sqlite3_db_handle(s)) : rc);
+}
+
+int
+store_walk(struct store *st, enum store_sql id,
+    int (*row)(sqlite3_stmt *s, void *arg), void *arg)
+{
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if ((r = store_stmt(st, id, &s)) < 0)
+		return r;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((r = row(s, arg)) != 0)
+			goto out;
+	r = rc == SQLITE_DONE ? 0 : store_err(sqlite3_extended_errcode(st->db));
+out:
+	store_stmt_done(s);
+	return r;
 }
 
 int

@@ -30,61 +30,7 @@
 #define SHAA	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define T0	1740000000000LL		/* a start time, unix ms */
 
-static char dir[PATH_MAX], path[PATH_MAX + 16];
-
-static int
-setup(void **state)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/sw-call-XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/t.db", dir);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char p[PATH_MAX + 32];
-
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-	rmdir(dir);
-	return 0;
-}
-
-static struct store *
-open_ok(void)
-{
-	struct store *st = NULL;
-
-	assert_int_equal(store_open(path, STORE_CREATE, &st), 0);
-	assert_non_null(st);
-	return st;
-}
-
-static int64_t
-raw_int(const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
-	    NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
+#include "tmpstore.h"
 
 /* Run sql on a connection of its own; the SQLite result code. */
 static int
@@ -572,31 +518,23 @@ test_call_migrate_from_v3(void **state)
 	struct store_call c;
 	struct store *st;
 	struct seen s;
-	sqlite3 *db;
 
 	/* A version 3 store with rows, as the previous sipwall left it. */
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL),
-	    SQLITE_OK);
-	for (int v = 0; v < 3; v++)
-		assert_int_equal(store_migrate_step(db, v), 0);
-	assert_int_equal(sqlite3_exec(db,
+	old_store(3,
 	    "INSERT INTO accounts (username, domain, ha1_md5, ha1_sha256, "
 	    "created, locked_until) VALUES ('bob', 'example.com', '" MD5A
 	    "', '" SHAA "', 42, 99);"
 	    "INSERT INTO usage (account, minute, day, calls_day, updated) "
 	    "VALUES ('bob@example.com', 5, 6, 7, 8);"
 	    "INSERT INTO usage_resets (account, at) "
-	    "VALUES ('bob@example.com', 9);"
-	    "COMMIT;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	    "VALUES ('bob@example.com', 9);");
 	assert_int_equal(raw_int("PRAGMA user_version"), 3);
 	assert_int_equal(raw_int("SELECT count(*) FROM sqlite_schema "
 	    "WHERE name = 'calls'"), 0);
 
 	st = open_ok();
-	assert_int_equal(store_schema_version(st), 4);
-	assert_int_equal(raw_int("PRAGMA user_version"), 4);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_account_get(st, "bob", "example.com", &a), 0);
 	assert_int_equal(a.locked_until, 99);
 	assert_int_equal(store_usage_get(st, "bob@example.com", &u), 0);
@@ -620,7 +558,7 @@ test_call_migrate_from_v3(void **state)
 int
 main(void)
 {
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	TMPSTORE_TEST(f)
 	const struct CMUnitTest tests[] = {
 		T(test_call_round_trip),
 		T(test_call_list_order_limit_active),

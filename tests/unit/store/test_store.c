@@ -32,44 +32,7 @@
 #define MD5B	"fedcba9876543210fedcba9876543210"
 #define SHAB	"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
-static char dir[PATH_MAX], path[PATH_MAX + 16];
-
-static int
-setup(void **state)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/sw-store-XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/t.db", dir);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char p[PATH_MAX + 32];
-
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-	rmdir(dir);
-	return 0;
-}
-
-static struct store *
-open_ok(void)
-{
-	struct store *st = NULL;
-
-	assert_int_equal(store_open(path, STORE_CREATE, &st), 0);
-	assert_non_null(st);
-	return st;
-}
+#include "tmpstore.h"
 
 /* Copy a test string into a fixed field; the test fails if it does not fit. */
 static void
@@ -123,23 +86,6 @@ ban_init(struct store_ban *b, const char *key, const char *reason,
 	strcpy(b->origin, "node-1");
 }
 
-static int64_t
-raw_int(const char *p, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
-
 static void
 raw_exec(const char *p, const char *sql)
 {
@@ -191,9 +137,9 @@ test_open_creates_0600_wal(void **state)
 	sqlite3_finalize(s);
 	store_close(st);
 
-	assert_int_equal(raw_int(path, "PRAGMA user_version"),
+	assert_int_equal(raw_int("PRAGMA user_version"),
 	    STORE_SCHEMA_VERSION);
-	assert_int_equal(raw_int(path, "PRAGMA application_id"),
+	assert_int_equal(raw_int("PRAGMA application_id"),
 	    STORE_APPLICATION_ID);
 
 	/* Reopen: same schema, no migration, data still there. */
@@ -250,8 +196,8 @@ test_open_errors(void **state)
 	assert_int_equal(store_open_diag(path, STORE_CREATE, &st, msg,
 	    sizeof(msg)), -EBADMSG);
 	assert_non_null(strstr(msg, "not a sipwall store"));
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM foo"), 1);
-	assert_int_equal(raw_int(path, "PRAGMA user_version"), 0);
+	assert_int_equal(raw_int("SELECT count(*) FROM foo"), 1);
+	assert_int_equal(raw_int("PRAGMA user_version"), 0);
 	unlink(path);
 	raw_exec(path, "PRAGMA application_id = 1234");
 	assert_int_equal(store_open(path, STORE_CREATE, &st), -EBADMSG);
@@ -278,7 +224,7 @@ test_open_refuses_newer_schema(void **state)
 	assert_non_null(strstr(msg, "newer"));
 	assert_non_null(strstr(store_strerror(-EPROTO), "newer"));
 	/* Untouched. */
-	assert_int_equal(raw_int(path, "PRAGMA user_version"), 99);
+	assert_int_equal(raw_int("PRAGMA user_version"), 99);
 }
 
 /* --- migrations ------------------------------------------------------------ */
@@ -300,10 +246,10 @@ test_migrate_from_v0_empty_file(void **state)
 	assert_int_equal(gen, 0);
 	assert_int_equal(store_gen(st, STORE_GEN_BANS, &gen), 0);
 	store_close(st);
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_schema "
+	assert_int_equal(raw_int("SELECT count(*) FROM sqlite_schema "
 	    "WHERE type = 'table' AND name IN ('accounts', 'registrations', "
 	    "'bans', 'ban_history', 'meta')"), 5);
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM pragma_table_info"
+	assert_int_equal(raw_int("SELECT count(*) FROM pragma_table_info"
 	    "('accounts') WHERE name = 'pw_fp'"), 1);
 }
 
@@ -326,7 +272,7 @@ test_migrate_from_v1_keeps_data(void **state)
 	    "VALUES ('192.0.2.1', 'scanner', 10, 20, 2);",
 	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(raw_int(path, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int("PRAGMA user_version"), 1);
 	assert_int_equal(store_migrate_step(NULL, 5), -EINVAL);
 
 	st = open_ok();
@@ -347,7 +293,7 @@ test_migrate_from_v1_keeps_data(void **state)
 	assert_int_equal(store_gen(st, STORE_GEN_ACCOUNTS, &gen), 0);
 	assert_int_equal(gen, 1);
 	store_close(st);
-	assert_int_equal(raw_int(path, "PRAGMA user_version"),
+	assert_int_equal(raw_int("PRAGMA user_version"),
 	    STORE_SCHEMA_VERSION);
 }
 
@@ -1139,8 +1085,8 @@ test_pw_fingerprint(void **state)
 	store_close(st);
 	/* Another store has another key: fingerprints are not portable. */
 	unlink(path);
-	teardown(state);
-	setup(state);
+	tmpstore_teardown(state);
+	tmpstore_setup(state);
 	st = open_ok();
 	assert_int_equal(store_pw_fingerprint(st, "secret one", 10, b), 0);
 	assert_string_not_equal(a, b);
@@ -1240,7 +1186,7 @@ test_strerror(void **state)
 int
 main(void)
 {
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	TMPSTORE_TEST(f)
 	const struct CMUnitTest tests[] = {
 		T(test_open_creates_0600_wal),
 		T(test_open_errors),

@@ -27,61 +27,7 @@
 #define MD5A	"0123456789abcdef0123456789abcdef"
 #define SHAA	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-static char dir[PATH_MAX], path[PATH_MAX + 16];
-
-static int
-setup(void **state)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/sw-usage-XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/t.db", dir);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char p[PATH_MAX + 32];
-
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-	rmdir(dir);
-	return 0;
-}
-
-static struct store *
-open_ok(void)
-{
-	struct store *st = NULL;
-
-	assert_int_equal(store_open(path, STORE_CREATE, &st), 0);
-	assert_non_null(st);
-	return st;
-}
-
-static int64_t
-raw_int(const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
-	    NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
+#include "tmpstore.h"
 
 static void
 usage_init(struct store_usage *u, const char *account)
@@ -404,20 +350,12 @@ test_usage_migrate_from_v2(void **state)
 	struct store_account a;
 	struct store_usage u;
 	struct store *st;
-	sqlite3 *db;
 
 	/* A version 2 store with rows, as the previous sipwall left it. */
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL),
-	    SQLITE_OK);
-	assert_int_equal(store_migrate_step(db, 0), 0);
-	assert_int_equal(store_migrate_step(db, 1), 0);
-	assert_int_equal(sqlite3_exec(db,
+	old_store(2,
 	    "INSERT INTO accounts (username, domain, ha1_md5, ha1_sha256, "
 	    "created, locked_until) VALUES ('bob', 'example.com', '" MD5A
-	    "', '" SHAA "', 42, 99);"
-	    "COMMIT;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	    "', '" SHAA "', 42, 99);");
 	assert_int_equal(raw_int("PRAGMA user_version"), 2);
 	assert_int_equal(raw_int("SELECT count(*) FROM sqlite_schema "
 	    "WHERE name IN ('usage', 'usage_resets')"), 0);
@@ -476,7 +414,7 @@ test_usage_table_checks(void **state)
 int
 main(void)
 {
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	TMPSTORE_TEST(f)
 	const struct CMUnitTest tests[] = {
 		T(test_usage_round_trip),
 		T(test_usage_validation),

@@ -33,7 +33,8 @@
 #define SHAA	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define MAXOPS	8192
 
-static char dir[PATH_MAX], path[PATH_MAX + 16];
+#define TMPSTORE_NO_SQLITE	/* no raw_int(): sqlite3.h is not here */
+#include "tmpstore.h"
 
 /* What the done callbacks saw; written on the writer thread. */
 static struct {
@@ -49,13 +50,8 @@ static struct {
 static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/sw-writer-XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL)
+	if (tmpstore_setup(state) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/w.db", dir);
 	pthread_mutex_lock(&tally.mtx);
 	tally.n = 0;
 	tally.next = 0;
@@ -65,20 +61,6 @@ setup(void **state)
 	for (int i = 0; i < MAXOPS; i++)
 		tally.result[i] = 1;
 	pthread_mutex_unlock(&tally.mtx);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char p[PATH_MAX + 32];
-
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-	rmdir(dir);
 	return 0;
 }
 
@@ -251,7 +233,7 @@ test_writer_batching(void **state)
 	store_writer_stop(w);
 
 	/* By size: a full batch does not wait for the (long) delay. */
-	teardown(state);
+	tmpstore_teardown(state);
 	setup(state);
 	w = start(STORE_WRITER_DELAY_MAX_MS, 10, 0);
 	for (int i = 0; i < 100; i++) {
@@ -866,7 +848,7 @@ test_writer_start_errors(void **state)
 int
 main(void)
 {
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, tmpstore_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_writer_basic),
 		T(test_writer_done_after_commit_in_order),
