@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cmd_account.h"
+#include "cli/cmd_admin.h"
 #include "cli/cmd_ban.h"
 #include "cli/cmd_calls.h"
 #include "cli/cmd_check.h"
@@ -41,6 +42,8 @@ static const struct cmd cmds[] = {
 	    "                           end calls with BYE on both legs" },
 	{ "kick", cmd_ctl, "kick USER                remove USER's registrations" },
 	{ "events", cmd_ctl, "events --follow          print events as they are written" },
+	{ "admin", cmd_admin, "admin token              a bearer token for the admin HTTP API\n"
+	    "                           and the token_sha256 for the config" },
 	{ "calls", cmd_calls, "calls [-c FILE] [-D DIR] [--all] [-n N] [--json]\n"
 	    "                           calls recorded in the store, with media quality" },
 };

@@ -1363,3 +1363,25 @@ def test_calls_help():
     assert "usage: sipwall calls" in p.stdout
     p = run("--help")
     assert "calls [-c FILE] [-D DIR] [--all] [-n N] [--json]" in p.stdout
+
+
+# --- admin token (OPS2) ------------------------------------------------------
+
+def test_admin_token_prints_a_fresh_token_and_its_hash():
+    seen = set()
+    for _ in range(2):
+        p = run("admin", "token")
+        assert p.returncode == 0, p.stderr
+        m = re.fullmatch(r"token: ([A-Za-z0-9_-]{43})\n"
+                         r"token_sha256: ([0-9a-f]{64})\n", p.stdout)
+        assert m, p.stdout
+        assert hashlib.sha256(m.group(1).encode()).hexdigest() == m.group(2)
+        seen.add(m.group(1))
+    assert len(seen) == 2
+
+
+def test_admin_usage_errors():
+    for args in ([], ["nope"], ["token", "x"]):
+        p = run("admin", *args)
+        assert p.returncode == 2, (args, p.stdout)
+        assert "usage: sipwall admin token" in p.stderr
