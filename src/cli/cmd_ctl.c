@@ -54,6 +54,9 @@ usage(FILE *f)
 	    "  hangup CALL-ID | --account USER\n"
 	    "                              end calls (BYE on both legs)\n"
 	    "  kick USER                   remove USER's registrations\n"
+	    "  freeze PREFIX               stop calls to an E.164 prefix now\n"
+	    "  unfreeze PREFIX             release a frozen prefix\n"
+	    "  frozen                      the frozen prefixes\n"
 	    "  events --follow             print events as they are written\n"
 	    "\n"
 	    "  -c, --config FILE   config file (default %s)\n"
@@ -377,6 +380,19 @@ print_result(const struct ctl_opts *o, const char *cmd, json_t *r)
 	else if (strcmp(cmd, "kick") == 0)
 		printf("%lld registration%s of %s removed\n", jint(r, "removed"),
 		    jint(r, "removed") == 1 ? "" : "s", jstr(r, "aor"));
+	else if (strcmp(cmd, "freeze") == 0)
+		printf("frozen %s: calls there get 403 now\n", jstr(r, "frozen"));
+	else if (strcmp(cmd, "unfreeze") == 0)
+		printf("released %s\n", jstr(r, "released"));
+	else if (strcmp(cmd, "frozen") == 0) {
+		json_t *a = json_object_get(r, "frozen"), *b;
+		size_t i;
+
+		json_array_foreach(a, i, b)
+			printf("%s\n", json_string_value(b));
+		if (json_array_size(a) == 0)
+			printf("(nothing frozen)\n");
+	}
 	json_decref(r);
 	return fflush(stdout) != 0;
 }
@@ -513,6 +529,16 @@ build_args(const char *cmd, const struct ctl_opts *o, int *ret_rc)
 			    NULL;
 		return o->account != NULL ? json_pack("{s:s}", "account",
 		    o->account) : json_pack("{s:s}", "call_id", o->pos[0]);
+	}
+	if (strcmp(cmd, "freeze") == 0 || strcmp(cmd, "unfreeze") == 0) {
+		if (!opts_ok || n != 1)
+			return (void)bad_usage(cmd, "one E.164 PREFIX"), NULL;
+		return json_pack("{s:s}", "prefix", o->pos[0]);
+	}
+	if (strcmp(cmd, "frozen") == 0) {
+		if (!opts_ok || n != 0)
+			return (void)bad_usage(cmd, "takes no arguments"), NULL;
+		return json_object();
 	}
 	if (strcmp(cmd, "events") == 0) {
 		if (!o->follow || n != 0 || o->all || o->account ||

@@ -41,6 +41,9 @@ static const struct cmd cmds[] = {
 	{ "hangup", cmd_ctl, "hangup CALL-ID | --account USER\n"
 	    "                           end calls with BYE on both legs" },
 	{ "kick", cmd_ctl, "kick USER                remove USER's registrations" },
+	{ "freeze", cmd_ctl, "freeze PREFIX            stop calls to an E.164 prefix now" },
+	{ "unfreeze", cmd_ctl, "unfreeze PREFIX          release a frozen prefix" },
+	{ "frozen", cmd_ctl, "frozen                   the frozen prefixes" },
 	{ "events", cmd_ctl, "events --follow          print events as they are written" },
 	{ "admin", cmd_admin, "admin token              a bearer token for the admin HTTP API\n"
 	    "                           and the token_sha256 for the config" },

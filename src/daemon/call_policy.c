@@ -147,6 +147,25 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 	memset(ret, 0, sizeof(*ret));
 	if (pol == NULL)
 		return 0;
+	/* OPS1 freeze: outbound calls to a frozen prefix stop at once,
+	 * the PBX's own too; the number as the default group reads it */
+	if ((dir == DIR_TO_CORE || dir == DIR_TO_TRUNK) &&
+	    atomic_load_explicit(&w->env->sec.frozen.n,
+	    memory_order_relaxed) > 0) {
+		char hit[FROZEN_LEN + 1];
+
+		destpol_check(pol, 0, dialled, &r);
+		if (r.kind == E164_NUMBER && !r.emergency &&
+		    frozen_match(&w->env->sec.frozen, r.e164, hit,
+		    sizeof(hit))) {
+			snprintf(r.rule, sizeof(r.rule), "frozen %s", hit);
+			uas_reply(w, t, m, src, 403, "Destination Frozen", NULL);
+			dest_event(w, SECEV_FRAUD_PREFIX_FROZEN, m, src,
+			    acct != NULL ? acct->username : NULL, 403,
+			    "frozen", &r, dialled);
+			return -1;
+		}
+	}
 	snprintf(ret->group, sizeof(ret->group), "default");
 	if (dir == DIR_TO_CORE && acct != NULL) {
 		gi = destpol_group(pol, acct->group);

@@ -39,6 +39,7 @@ struct control {
 	struct ctl	*ctl;
 	uint64_t	 started_ms;		/* mono_ms() */
 	char		 lockfile[PATH_MAX];
+	char		 frozenfile[PATH_MAX];	/* one prefix per line */
 };
 
 static int
@@ -496,6 +497,127 @@ cmd_kick(void *arg, const struct ctl_peer *peer, const json_t *args,
 	return 0;
 }
 
+/* ---- freeze ---- */
+
+/* The frozen prefixes, one per line, so a restart keeps them. */
+static void
+frozen_save(struct control *c)
+{
+	char list[FROZEN_MAX][FROZEN_LEN + 1], tmp[PATH_MAX + 8];
+	size_t n = frozen_list(&c->env->sec.frozen, list, FROZEN_MAX);
+	FILE *f;
+
+	if (n == 0) {
+		(void)unlink(c->frozenfile);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.new", c->frozenfile);
+	if ((f = fopen(tmp, "w")) == NULL) {
+		log_warn("freeze: %s (the prefixes end at a restart)", tmp);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s\n", list[i]);
+	if (fclose(f) != 0 || rename(tmp, c->frozenfile) < 0)
+		log_warn("freeze: %s", c->frozenfile);
+}
+
+static void
+frozen_load(struct control *c)
+{
+	char line[64];
+	FILE *f = fopen(c->frozenfile, "r");
+	size_t n = 0;
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (frozen_add(&c->env->sec.frozen, line, NULL, 0) == 0)
+			n++;
+		else
+			log_warnx("%s: '%s' is not an E.164 prefix, ignored",
+			    c->frozenfile, line);
+	}
+	fclose(f);
+	if (n > 0)
+		log_warnx("%zu destination prefixes frozen (%s): sipwall "
+		    "unfreeze releases them", n, c->frozenfile);
+}
+
+static int
+cmd_freeze(void *arg, const struct ctl_peer *peer, const json_t *args,
+    json_t **ret, char *err, size_t cap)
+{
+	struct control *c = arg;
+	struct sw_env *env = c->env;
+	struct secevent ev;
+	char canon[FROZEN_LEN + 1], who[32];
+	const char *prefix;
+	int r;
+
+	if (ctl_arg_str(args, "prefix", FROZEN_LEN, &prefix) < 0)
+		return fail(err, cap, CTL_E_BAD_REQUEST, "\"prefix\": E.164 "
+		    "digits, e.g. +882 or 1900");
+	if ((r = frozen_add(&env->sec.frozen, prefix, canon,
+	    sizeof(canon))) == -EINVAL)
+		return fail(err, cap, CTL_E_BAD_REQUEST, "\"prefix\": 1 to 15 "
+		    "E.164 digits, with or without '+'");
+	if (r == -ENOSPC)
+		return fail(err, cap, CTL_E_BAD_REQUEST, "too many frozen "
+		    "prefixes");
+	frozen_save(c);
+	ctl_peer_name(peer, who, sizeof(who));
+	secevent_init(&ev, SECEV_FRAUD_PREFIX_FROZEN);
+	ev.reason = "frozen";
+	secevent_add_str(&ev, "prefix", canon);
+	secevent_add_str(&ev, "actor", who);
+	evlog_emit(env->ev, &ev);
+	ctl_event_action(env->ev, peer, "freeze", canon);
+	*ret = json_pack("{s:s}", "frozen", canon);
+	return 0;
+}
+
+static int
+cmd_unfreeze(void *arg, const struct ctl_peer *peer, const json_t *args,
+    json_t **ret, char *err, size_t cap)
+{
+	struct control *c = arg;
+	const char *prefix;
+	int r;
+
+	if (ctl_arg_str(args, "prefix", FROZEN_LEN, &prefix) < 0 ||
+	    (r = frozen_remove(&c->env->sec.frozen, prefix)) == -EINVAL)
+		return fail(err, cap, CTL_E_BAD_REQUEST, "\"prefix\": 1 to 15 "
+		    "E.164 digits, with or without '+'");
+	if (r == -ENOENT)
+		return fail(err, cap, CTL_E_NOT_FOUND, "that prefix is not "
+		    "frozen");
+	frozen_save(c);
+	ctl_event_action(c->env->ev, peer, "unfreeze", prefix);
+	*ret = json_pack("{s:s}", "released", prefix);
+	return 0;
+}
+
+static int
+cmd_frozen(void *arg, const struct ctl_peer *peer, const json_t *args,
+    json_t **ret, char *err, size_t cap)
+{
+	struct control *c = arg;
+	char list[FROZEN_MAX][FROZEN_LEN + 1];
+	size_t n = frozen_list(&c->env->sec.frozen, list, FROZEN_MAX);
+	json_t *a = json_array();
+
+	(void)peer;
+	(void)args;
+	if (a == NULL)
+		return fail(err, cap, CTL_E_INTERNAL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(list[i]));
+	*ret = json_pack("{s:o}", "frozen", a);
+	return 0;
+}
+
 /* ---- hangup ---- */
 
 static int
@@ -556,6 +678,9 @@ static const struct ctl_cmd control_cmds[] = {
 	{ "registrations", cmd_registrations, 0 },
 	{ "kick", cmd_kick, 0 },
 	{ "hangup", cmd_hangup, 0 },
+	{ "freeze", cmd_freeze, 0 },
+	{ "unfreeze", cmd_unfreeze, 0 },
+	{ "frozen", cmd_frozen, 0 },
 	{ "events", cmd_events, CTL_F_FOLLOW },
 };
 
@@ -586,7 +711,9 @@ control_open(struct sw_env *env, struct control **ret)
 	c->started_ms = mono_ms();
 	if ((r = state_file(env->conf, a->socket, path, sizeof(path))) < 0 ||
 	    (r = state_file(env->conf, "lockdown", c->lockfile,
-	    sizeof(c->lockfile))) < 0) {
+	    sizeof(c->lockfile))) < 0 ||
+	    (r = state_file(env->conf, "frozen", c->frozenfile,
+	    sizeof(c->frozenfile))) < 0) {
 		log_warnx("admin.socket: path too long");
 		free(c);
 		return r;
@@ -610,6 +737,7 @@ control_open(struct sw_env *env, struct control **ret)
 		log_warnx("lockdown is on (%s exists): sipwall lockdown off "
 		    "releases it", c->lockfile);
 	}
+	frozen_load(c);
 	log_info("control socket %s", path);
 	*ret = c;
 	return 0;

@@ -11,6 +11,7 @@
 #include "auth/nonce.h"
 #include "conf/conf.h"
 #include "obs/evlog.h"
+#include "policy/frozen.h"
 #include "policy/ratelimit.h"
 #include "sip/limits.h"
 #include "sip/location.h"
@@ -91,6 +92,8 @@ struct sw_sec {
 	/* OPS1 containment (control.c): new registrations from untrusted
 	 * zones and international calls refused while set */
 	_Atomic int		 lockdown;
+	/* OPS1 `sipwall freeze`: destination prefixes no call may reach */
+	struct frozen		 frozen;
 };
 
 struct sw_env {

@@ -640,6 +640,7 @@ state_open(struct sw_env *env)
 	char path[PATH_MAX], msg[256];
 	int r;
 
+	frozen_init(&s->frozen);
 	if ((r = state_path(c, c->store.path, path, sizeof(path))) < 0)
 		return r;
 	if ((r = store_open_diag(path, STORE_CREATE, &s->st, msg,
@@ -849,6 +850,7 @@ state_close(struct sw_env *env)
 	fraud_close(env);
 	store_writer_stop(s->wr);
 	fraud_free(env);
+	frozen_destroy(&s->frozen);
 	store_close(s->st);
 	acct_table_free(s->accts);
 	loc_free(s->loc);

@@ -18,7 +18,7 @@ import time
 import swtest
 from sipauth import SipUA
 from test_calls import CORE, Edge, finish, sipp_report
-from test_fraud import group, policy, refused
+from test_fraud import allowed, group, policy, refused
 
 PW = "Caller-pass-81x"
 INTL = "011442079460000"        # London, through the NANP dial plan
@@ -212,6 +212,42 @@ def test_lockdown_survives_a_restart(daemon_factory):
     d.start()
     assert ctl(d, "status")["lockdown"] is True
     assert ctl(d, "lockdown", "off")["changed"] is True
+
+
+# --- freeze ------------------------------------------------------------
+
+def test_freeze_stops_a_prefix_at_once_and_survives_a_restart(
+        daemon_factory, tmp_path):
+    """`sipwall freeze +44207`: calls to London 207 get 403 Destination
+    Frozen with fraud.prefix_frozen (the group may dial abroad), other
+    international calls go on; the freeze survives a restart and
+    `unfreeze` releases it."""
+    e = Edge(daemon_factory, tmp_path,
+             conf_extra=policy(group(international=True)))
+    d = e.d
+    assert ctl(d, "frozen") == {"frozen": []}
+    assert ctl(d, "freeze", "44207") == {"frozen": "+44207"}
+    ev = d.wait_event("fraud.prefix_frozen", lambda x: x.get("reason") ==
+                      "frozen" and "status" not in x)
+    assert ev["prefix"] == "+44207"
+    status, final = refused(e, INTL)
+    assert status == 403 and "Destination Frozen" in final, final
+    ev = d.wait_event("fraud.prefix_frozen", lambda x: x.get("status") == 403)
+    assert ev["to"] == "+442079460000" and ev["rule"] == "frozen +44207", ev
+    assert ev["account"] == "1001", ev
+    # Paris is not frozen: it reaches the core
+    assert len(allowed(e, ["0113314567890"])) == 1
+    d.stop()
+    d.start()
+    assert ctl(d, "frozen") == {"frozen": ["+44207"]}
+    status, _ = refused(e, INTL, tag="r2")
+    assert status == 403
+    assert ctl(d, "unfreeze", "+44207") == {"released": "+44207"}
+    assert ctl(d, "frozen") == {"frozen": []}
+    assert not os.path.exists(os.path.join(d.state, "frozen"))
+    p = subprocess.run([swtest.SIPWALL, "freeze", "-D", d.state, "12ab"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1 and "E.164" in p.stderr, p.stderr
 
 
 # --- bans --------------------------------------------------------------
