@@ -8,7 +8,7 @@ set -eu
 
 BUILD="meson ninja-build pkg-config gcc clang libclang-rt-14-dev make"
 LIBS="libuv1-dev libssl-dev libyaml-dev libjansson-dev libsqlite3-dev libsrtp2-dev libmicrohttpd-dev libcurl4-openssl-dev"
-TEST="libcmocka-dev python3 python3-pytest sip-tester sipsak sipvicious baresip valgrind openssl tshark iproute2 nftables fail2ban"
+TEST="libcmocka-dev python3 python3-pytest python3-jsonschema sip-tester sipsak sipvicious baresip valgrind openssl tshark iproute2 nftables fail2ban chromium"
 BENCH="libosip2-dev"
 # Benchmark peers (bench/register, calls, media): only with --bench.
 PEERS="kamailio kamailio-sqlite-modules kamailio-extra-modules sip-tester sqlite3 rtpengine-daemon"

@@ -1,8 +1,9 @@
 /*
  * The control socket server (see ctl.h): socket set-up, the control
- * thread's poll loop, connections, peer checks, line framing and the
- * event stream of `events --follow`.  What the commands do is the
- * caller's (daemon/control.c).
+ * thread's poll loop, connections, peer checks, line framing, the
+ * event stream of `events --follow`, and ctl_run() for the admin HTTP
+ * API.  What the commands do is the caller's (daemon/control.c); the
+ * HTTP side (routes, methods, tokens) is admin/http.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +51,9 @@ struct ctl {
 	int			 has_gid;
 	pthread_t		 th;
 	int			 started;
+	atomic_int		 running;	/* ctl_run() may run commands */
 	atomic_int		 stop;
+	pthread_mutex_t		 cmd_mu;	/* one command at a time */
 	atomic_int		 nfollow;
 	struct evlog_tap	 tap;
 	pthread_mutex_t		 tap_mu;	/* tap_buf, tap_len, dropped */
@@ -63,7 +66,10 @@ struct ctl {
 const char *
 ctl_peer_name(const struct ctl_peer *peer, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "uid:%lu", (unsigned long)peer->uid);
+	if (peer->name != NULL)
+		snprintf(buf, cap, "%s", peer->name);
+	else
+		snprintf(buf, cap, "uid:%lu", (unsigned long)peer->uid);
 	return buf;
 }
 
@@ -72,7 +78,7 @@ ctl_event_action(struct evlog *ev, const struct ctl_peer *peer,
     const char *command, const char *target)
 {
 	struct secevent se;
-	char who[32];
+	char who[64];		/* "http:" and an IPv6 address */
 
 	secevent_init(&se, SECEV_ADMIN_ACTION);
 	se.reason = command;
@@ -141,6 +147,7 @@ ctl_open(const struct ctl_conf *conf, struct ctl **ret, char *err, size_t cap)
 	c->conf.group = NULL;		/* resolved below, once */
 	c->euid = geteuid();
 	pthread_mutex_init(&c->tap_mu, NULL);
+	pthread_mutex_init(&c->cmd_mu, NULL);
 	c->tap.fn = tap_fn;
 	c->tap.arg = c;
 	if ((c->tap_buf = malloc(CTL_TAP_MAX)) == NULL ||
@@ -205,6 +212,7 @@ fail:
 	free(c->tap_buf);
 	free(c->tap_spare);
 	pthread_mutex_destroy(&c->tap_mu);
+	pthread_mutex_destroy(&c->cmd_mu);
 	free(c);
 	return r;
 }
@@ -218,7 +226,8 @@ tap_fn(void *arg, const char *data, size_t len)
 	struct ctl *c = arg;
 	uint64_t one = 1;
 
-	if (atomic_load_explicit(&c->nfollow, memory_order_relaxed) == 0)
+	if (atomic_load_explicit(&c->nfollow, memory_order_relaxed) == 0 &&
+	    c->conf.sink == NULL)
 		return;
 	pthread_mutex_lock(&c->tap_mu);
 	if (len > CTL_TAP_MAX - c->tap_len)
@@ -326,7 +335,7 @@ client_line(struct ctl *c, struct ctl_client *k, const char *line, size_t len)
 	const struct ctl_cmd *cmd = NULL;
 	const char *why = NULL;
 	json_t *result = NULL;
-	char err[256];
+	char err[CTL_ERR_MAX];
 	int r;
 
 	if (len == 0 || (len == 1 && line[0] == '\r'))
@@ -345,8 +354,10 @@ client_line(struct ctl *c, struct ctl_client *k, const char *line, size_t len)
 		return;
 	}
 	err[0] = '\0';
+	pthread_mutex_lock(&c->cmd_mu);
 	r = cmd->fn(c->conf.arg, &k->peer, req.args, &result, err,
 	    sizeof(err));
+	pthread_mutex_unlock(&c->cmd_mu);
 	ctl_req_clear(&req);
 	if (r < 0) {
 		json_decref(result);
@@ -476,9 +487,7 @@ accept_one(struct ctl *c)
 		denied(c, fd, NULL, "peer credentials unavailable");
 		return;
 	}
-	p.pid = uc.pid;
-	p.uid = uc.uid;
-	p.gid = uc.gid;
+	p = (struct ctl_peer){ .pid = uc.pid, .uid = uc.uid, .gid = uc.gid };
 	if (p.uid != 0 && p.uid != c->euid && !peer_in_group(c, &p)) {
 		denied(c, fd, &p, "not root, the daemon's user or a member "
 		    "of admin.socket_group");
@@ -518,6 +527,8 @@ deliver_events(struct ctl *c)
 	pthread_mutex_unlock(&c->tap_mu);
 	if (len == 0)
 		return;
+	if (c->conf.sink != NULL)
+		c->conf.sink->fn(c->conf.sink->arg, buf, len);
 	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++) {
 		struct ctl_client *k = &c->cl[i];
 
@@ -594,6 +605,67 @@ ctl_start(struct ctl *c)
 		return -r;
 	}
 	c->started = 1;
+	atomic_store(&c->running, 1);
+	return 0;
+}
+
+int
+ctl_cmd_flags(const struct ctl *c, const char *cmd)
+{
+	if (c == NULL)
+		return -ENOENT;
+	for (size_t i = 0; i < c->conf.ncmds; i++)
+		if (strcmp(c->conf.cmds[i].name, cmd) == 0)
+			return (int)c->conf.cmds[i].flags;
+	return -ENOENT;
+}
+
+int
+ctl_run(struct ctl *c, const char *cmd, const json_t *args,
+    const struct ctl_peer *peer, json_t **ret_result, char *err, size_t cap)
+{
+	const struct ctl_cmd *k = NULL;
+	json_t *result = NULL, *empty = NULL;
+	int r;
+
+	if (c == NULL || !atomic_load(&c->running)) {
+		snprintf(err, cap, c == NULL ? "control disabled" :
+		    "not running");
+		return -CTL_E_UNAVAILABLE;
+	}
+	for (size_t i = 0; i < c->conf.ncmds && k == NULL; i++)
+		if (strcmp(c->conf.cmds[i].name, cmd) == 0)
+			k = &c->conf.cmds[i];
+	if (k == NULL) {
+		snprintf(err, cap, "unknown command '%.*s'", CTL_CMD_MAX, cmd);
+		return -CTL_E_NOT_FOUND;
+	}
+	if (k->flags & CTL_F_FOLLOW) {
+		snprintf(err, cap, "'%s' is a stream: only on the control "
+		    "socket", k->name);
+		return -CTL_E_BAD_REQUEST;
+	}
+	if (args == NULL && (args = empty = json_object()) == NULL) {
+		snprintf(err, cap, "out of memory");
+		return -CTL_E_INTERNAL;
+	}
+	if (!json_is_object(args)) {
+		snprintf(err, cap, "\"args\" must be an object");
+		return -CTL_E_BAD_REQUEST;
+	}
+	err[0] = '\0';
+	pthread_mutex_lock(&c->cmd_mu);
+	r = k->fn(c->conf.arg, peer, args, &result, err, cap);
+	pthread_mutex_unlock(&c->cmd_mu);
+	json_decref(empty);
+	if (r < 0) {
+		json_decref(result);
+		if (err[0] == '\0')
+			snprintf(err, cap, "failed");
+		/* the code becomes an HTTP status: keep it one */
+		return r <= -400 && r > -600 ? r : -CTL_E_INTERNAL;
+	}
+	*ret_result = result;
 	return 0;
 }
 
@@ -604,6 +676,7 @@ ctl_free(struct ctl *c)
 
 	if (c == NULL)
 		return;
+	atomic_store(&c->running, 0);
 	if (c->started) {
 		atomic_store(&c->stop, 1);
 		(void)!write(c->wfd, &one, sizeof(one));
@@ -620,5 +693,6 @@ ctl_free(struct ctl *c)
 	free(c->tap_buf);
 	free(c->tap_spare);
 	pthread_mutex_destroy(&c->tap_mu);
+	pthread_mutex_destroy(&c->cmd_mu);
 	free(c);
 }

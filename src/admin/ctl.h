@@ -16,8 +16,10 @@
  * (events beyond it are dropped for that reader and counted).
  *
  * Commands are a table given by the caller (the daemon's control.c);
- * they run on the control thread, one at a time, and may block it
- * briefly (a store sync, workers' replies), never a worker.  A command
+ * they run on the control thread, or on the admin HTTP thread through
+ * ctl_run(), one at a time (a mutex serialises the two), and may block
+ * the thread running them briefly (a store sync, workers' replies),
+ * never a worker.  A command
  * flagged CTL_F_FOLLOW turns its connection into an event stream: every
  * line the event log writes after the answer is sent on it, until the
  * client disconnects.
@@ -37,10 +39,17 @@
 #define CTL_OUT_MAX		(8u << 20)	/* queued for one client */
 #define CTL_TAP_MAX		(1u << 20)	/* events waiting for the thread */
 
+/*
+ * Who sent a command.  A control socket peer has its credentials; a
+ * peer of another front end (the admin HTTP API) has a name instead,
+ * "http:192.0.2.1", borrowed for the command's duration, which
+ * ctl_peer_name() and so admin.action's "actor" give.
+ */
 struct ctl_peer {
-	pid_t	pid;
-	uid_t	uid;
-	gid_t	gid;
+	pid_t		 pid;
+	uid_t		 uid;
+	gid_t		 gid;
+	const char	*name;		/* NULL: a socket peer, "uid:N" */
 };
 
 /*
@@ -65,6 +74,9 @@ struct ctl_conf {
 	size_t			 ncmds;
 	void			*arg;		/* for the commands */
 	struct evlog		*ev;		/* admin.denied; follow */
+	/* also given every batch of event lines, on the control thread
+	 * (the evidence ring of control.c); NULL: none; borrowed */
+	const struct evlog_tap	*sink;
 };
 
 struct ctl;
@@ -80,18 +92,36 @@ int	ctl_open(const struct ctl_conf *conf, struct ctl **ret, char *err,
 	    size_t cap);
 /* Start the thread. 0 or -errno. */
 int	ctl_start(struct ctl *c);
+
+/*
+ * Run one command of the table from another thread (the admin HTTP
+ * API), serialised with the control thread's commands.  args is an
+ * object (borrowed; NULL: {}), peer names the actor.  Returns 0 with
+ * *ret_result (a new reference, or NULL for null), or a negative enum
+ * ctl_code (400..599) with the message in err[0..cap): -CTL_E_NOT_FOUND
+ * for an unknown command, -CTL_E_BAD_REQUEST for a follow command (a
+ * stream, only on the socket), -CTL_E_UNAVAILABLE before ctl_start().
+ * c may be NULL (no control socket): -CTL_E_UNAVAILABLE.  The thread
+ * calling it must be stopped before ctl_free().
+ */
+int	ctl_run(struct ctl *c, const char *cmd, const json_t *args,
+	    const struct ctl_peer *peer, json_t **ret_result, char *err,
+	    size_t cap);
+/* The flags (>= 0) of the command named cmd, or -ENOENT. */
+int	ctl_cmd_flags(const struct ctl *c, const char *cmd);
 /* Stop the thread, close every connection, remove the socket, free.
  * NULL is a no-op. */
 void	ctl_free(struct ctl *c);
 
 /*
  * The admin.action event of a state-changing command: reason and
- * "command" name the action, "actor" the peer ("uid:1000"), "target"
+ * "command" name the action, "actor" the peer ("uid:1000",
+ * "http:127.0.0.1"), "target"
  * what it acted on (may be NULL).
  */
 void	ctl_event_action(struct evlog *ev, const struct ctl_peer *peer,
 	    const char *command, const char *target);
-/* "uid:N" into buf. */
+/* peer->name, or "uid:N", into buf (cut to cap). */
 const char *ctl_peer_name(const struct ctl_peer *peer, char *buf,
 	    size_t cap);
 

@@ -26,6 +26,7 @@
 
 #define CTL_LINE_MAX	(64 * 1024)	/* request line, '\n' included */
 #define CTL_CMD_MAX	32
+#define CTL_ERR_MAX	1024	/* an error message (a reload's names a file) */
 
 enum ctl_code {
 	CTL_E_BAD_REQUEST = 400,

@@ -1,6 +1,7 @@
 /*
  * `sipwall account ...` (OPS1, AUTH2): add, list, show, disable,
- * enable, rotate, delete, audit and import SIP accounts in the store;
+ * enable, rotate, delete, audit and import SIP accounts in the store,
+ * unlock (a brute-force lock, in the running daemon);
  * limits and unblock (FRAUD2) are in cmd_limits.c.
  *
  * Passwords: read from standard input (--password-stdin, one line), from
@@ -106,6 +107,9 @@ usage(FILE *f)
 	    "  unblock USER [--domain D]\n"
 	    "                 reset its usage counters (also in a running\n"
 	    "                 daemon) and clear a brute-force lock\n"
+	    "  unlock USER [--domain D]\n"
+	    "                 lift its brute-force lock in the running daemon\n"
+	    "                 now (and a lock kept in the store)\n"
 	    "  audit [--json] shared passwords, disabled but registered,\n"
 	    "                 not rotated for %d days, no source restriction;\n"
 	    "                 exit 1 when something is found\n"
@@ -136,22 +140,7 @@ usage(FILE *f)
 	    STORE_DEFAULT_GROUP);
 }
 
-static int
-bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-bad_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "sipwall account: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	usage(stderr);
-	return 2;
-}
+#define bad_usage(...)	cli_bad_usage("account", usage, __VA_ARGS__)
 
 /* --- arguments ----------------------------------------------------------- */
 
@@ -1105,6 +1094,38 @@ act_unblock(struct opts *o)
 	return cli_account_unblock(&a);
 }
 
+/*
+ * OPS1: the brute-force lock (PROT5) lives in the daemon's memory, so
+ * the daemon lifts it, at once; a lock kept in the store (its
+ * locked_until) is cleared here first.  With no daemon there is no
+ * lock in memory to lift, and that is said.
+ */
+static int
+act_unlock(struct opts *o)
+{
+	struct store_account a;
+	struct cli_store cs;
+	bool stored;
+	int r, rc;
+
+	if ((rc = cli_store_open(o->conf, o->dir, false, &cs)) != 0)
+		return rc;
+	memset(&a, 0, sizeof(a));
+	r = store_account_get(cs.st, o->user, o->dom, &a);
+	stored = r == 0 && a.locked_until != 0;
+	explicit_bzero(&a, sizeof(a));
+	if (r == 0 && stored)
+		r = store_account_set_locked_until(cs.st, o->user, o->dom, 0);
+	cli_store_close(&cs);
+	if (r == -ENOENT)
+		return not_found(o);
+	if (r < 0)
+		return store_failed("unlock", o, r);
+	if (stored)
+		printf("%s: lock kept in the store cleared\n", o->aor);
+	return cli_ctl_unlock(o->conf, o->dir, o->aor);
+}
+
 /* --- import --------------------------------------------------------------------- */
 
 #define IMPORT_LINE_MAX		1024	/* bytes of one line, CR LF excluded */
@@ -1993,6 +2014,7 @@ static const struct action actions[] = {
 	{ "delete", act_delete, O_DOMAIN, true },
 	{ "limits", act_limits, O_DOMAIN | O_JSON, true },
 	{ "unblock", act_unblock, O_DOMAIN, true },
+	{ "unlock", act_unlock, O_DOMAIN, true },
 	{ "audit", act_audit, O_JSON, false },
 	{ "import", act_import, O_DOMAIN | O_GROUP | O_ALLOW | O_MAXC | O_WEAK |
 	    O_JSON, false, true },

@@ -69,22 +69,7 @@ usage(FILE *f)
 	    BAN_MIN_PREFIX4, BAN_MIN_PREFIX6, CLI_DEFAULT_CONFIG);
 }
 
-static int
-bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-bad_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "sipwall ban: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	usage(stderr);
-	return 2;
-}
+#define bad_usage(...)	cli_bad_usage("ban", usage, __VA_ARGS__)
 
 /* "90s", "5m", "1h30m", "7d", "2w": a positive total up to BAN_FOR_MAX. */
 static int

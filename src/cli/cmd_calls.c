@@ -1,12 +1,15 @@
 /*
- * `sipwall calls`: list the call records of the store (store_call.c),
- * the active calls by default, newest first.  Read only: the rows are
- * written by sipwalld, which marks the ones a previous process left
- * active as lost when it starts; nothing here judges or changes them.
+ * `sipwall calls`: list the call records (CDRs) of the store
+ * (store_call.c), the active calls by default, newest first.  Read
+ * only: the rows are written by sipwalld, which marks the ones a
+ * previous process left active as lost when it starts; nothing here
+ * judges or changes them.
  *
- * Text output is one line per call and one per leg; --json gives every
- * field.  Times are shown in the local time zone, durations run from
- * the answer to the end (or to now while the call is up).
+ * Text output is one line per call, one with its target and policy
+ * verdicts, and one per leg (zone, encryption, media quality); --json
+ * gives every field.  Times are shown in the local time zone,
+ * durations run from the answer to the end (or to now while the call
+ * is up).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,64 +34,35 @@ struct opts {
 	bool		 all;
 	bool		 json;
 	size_t		 limit;
+	const char	*outcome;	/* --outcome, NULL: any */
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sipwall calls [-c FILE] [-D DIR] [--all] [-n N] [--json]\n"
+	    "usage: sipwall calls [-c FILE] [-D DIR] [--all] [-n N] "
+	    "[--outcome X] [--json]\n"
 	    "\n"
-	    "The calls sipwalld recorded in the store, newest first, with the\n"
-	    "media quality of each leg: the active ones, or with --all also\n"
-	    "the ended ones and those lost to a daemon restart.\n"
+	    "The calls sipwalld recorded in the store (CDRs), newest first,\n"
+	    "with their outcome, target, policy verdicts and the zone,\n"
+	    "encryption and media quality of each leg: the active ones, or\n"
+	    "with --all also the ended ones (answered, refused, failed or\n"
+	    "cancelled) and those lost to a daemon restart.\n"
+	    "(sipwall calls --live: the running daemon's calls, now.)\n"
 	    "\n"
 	    "  -c, --config FILE   config file (default %s)\n"
 	    "  -D, --dir DIR       state directory, overrides node.state_dir\n"
 	    "                      (without a config: DIR/sipwall.db)\n"
 	    "  -a, --all           ended and lost calls too\n"
 	    "  -n, --limit N       at most N calls (1..%d, default %d)\n"
+	    "  -o, --outcome X     only calls with outcome X: answered,\n"
+	    "                      refused, failed or cancelled (implies --all)\n"
 	    "  --json              machine-readable output\n",
 	    CLI_DEFAULT_CONFIG, CALLS_MAX_LIMIT, CALLS_DEFAULT_LIMIT);
 }
 
-static int
-bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-bad_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "sipwall calls: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	usage(stderr);
-	return 2;
-}
-
-/* Decimal 1..CALLS_MAX_LIMIT, nothing else (no sign, no spaces). */
-static int
-parse_limit(const char *s, size_t *ret)
-{
-	size_t v = 0;
-
-	if (*s == '\0')
-		return -EINVAL;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (size_t)(*s - '0');
-		if (v > CALLS_MAX_LIMIT)
-			return -EINVAL;
-	}
-	if (v == 0)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
+#define bad_usage(...)	cli_bad_usage("calls", usage, __VA_ARGS__)
 
 /* --- text ---------------------------------------------------------------- */
 
@@ -151,23 +125,28 @@ or_dash(const char *s)
 	return s[0] != '\0' ? s : "-";
 }
 
+/* A leg: its zone, its encryption ("-": not anchored or no answer
+ * settled it; rows older than schema 6 say "srtp" without a suite),
+ * and what sipwall received from it. */
 static void
-print_leg(char name, const struct store_call_media *m)
+print_leg(char name, const char *zone, const char *enc,
+    const struct store_call_media *m)
 {
 	double expected = (double)m->packets + (double)m->lost;
 	double pct = m->lost > 0 && expected > 0 ?
 	    100.0 * (double)m->lost / expected : 0.0;
 
-	printf("  %c: %s pkts %llu lost %lld (%.1f%%) jitter %.1fms ooo %llu "
-	    "auth_fail %llu foreign %llu\n", name,
-	    !m->has_media ? "-" : m->srtp ? "srtp" : "rtp",
+	printf("  %c: %s %s pkts %llu lost %lld (%.1f%%) jitter %.1fms "
+	    "ooo %llu auth_fail %llu foreign %llu\n", name, or_dash(zone),
+	    or_dash(enc),
 	    (unsigned long long)m->packets, (long long)m->lost, pct,
 	    m->jitter_us / 1000.0, (unsigned long long)m->ooo,
 	    (unsigned long long)m->auth_failed,
 	    (unsigned long long)m->foreign);
 }
 
-#define CALLS_LINE_FMT	"%-25s  %-6s  %-9s  %-12s  %-31s  %8s  %s\n"
+#define CALLS_LINE_FMT \
+	"%-25s  %-6s  %-9s  %-9s  %-12s  %-31s  %8s  %s\n"
 
 static void
 print_call(const struct store_call *c, int64_t now_ms)
@@ -179,11 +158,13 @@ print_call(const struct store_call *c, int64_t now_ms)
 	    or_dash(c->to_user));
 	printf(CALLS_LINE_FMT,
 	    local_time_str(c->started_ms, started, sizeof(started)),
-	    c->state, c->direction, or_dash(c->account), fromto,
-	    duration_str(c, now_ms, dur, sizeof(dur)),
+	    c->state, or_dash(c->outcome), c->direction, or_dash(c->account),
+	    fromto, duration_str(c, now_ms, dur, sizeof(dur)),
 	    status_str(c, status, sizeof(status)));
-	print_leg('A', &c->leg[0]);
-	print_leg('B', &c->leg[1]);
+	printf("  target %s verdicts %s\n", or_dash(c->target),
+	    or_dash(c->verdicts));
+	print_leg('A', c->zone_a, c->enc[0], &c->leg[0]);
+	print_leg('B', c->zone_b, c->enc[1], &c->leg[1]);
 }
 
 /* --- JSON ---------------------------------------------------------------- */
@@ -201,19 +182,31 @@ leg_json(const struct store_call_media *m)
 	    "foreign", (json_int_t)m->foreign);
 }
 
-/* Every field; NULL when out of memory (the strings are valid UTF-8). */
+/*
+ * Every field; NULL when out of memory (the strings are valid UTF-8).
+ * duration_ms as the table's virtual column: answered to ended, 0 for
+ * a call never answered or not over.
+ */
 static json_t *
 call_json(const struct store_call *c)
 {
+	int64_t dur = c->answered_ms > 0 && c->ended_ms >= c->answered_ms ?
+	    c->ended_ms - c->answered_ms : 0;
+
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
-	    "s:i, s:s, s:s, s:b, s:o, s:o}",
+	    "s:I, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, "
+	    "s:o, s:o}",
 	    "call_id", c->call_id, "state", c->state,
 	    "direction", c->direction, "account", c->account,
 	    "from_user", c->from_user, "to_user", c->to_user,
 	    "started_ms", (json_int_t)c->started_ms,
 	    "answered_ms", (json_int_t)c->answered_ms,
 	    "ended_ms", (json_int_t)c->ended_ms,
+	    "duration_ms", (json_int_t)dur,
 	    "status", (int)c->status, "reason", c->reason, "src", c->src,
+	    "outcome", c->outcome, "zone_a", c->zone_a, "zone_b", c->zone_b,
+	    "target", c->target, "verdicts", c->verdicts,
+	    "enc_a", c->enc[0], "enc_b", c->enc[1],
 	    "anchored", c->anchored != 0,
 	    "a", leg_json(&c->leg[0]), "b", leg_json(&c->leg[1]));
 }
@@ -240,8 +233,8 @@ list_one(const struct store_call *c, void *arg)
 		return 0;
 	}
 	if (lc->n++ == 0)
-		printf(CALLS_LINE_FMT, "STARTED", "STATE", "DIRECTION",
-		    "ACCOUNT", "FROM -> TO", "DURATION", "STATUS");
+		printf(CALLS_LINE_FMT, "STARTED", "STATE", "OUTCOME",
+		    "DIRECTION", "ACCOUNT", "FROM -> TO", "DURATION", "STATUS");
 	print_call(c, lc->now_ms);
 	return 0;
 }
@@ -264,20 +257,10 @@ list_calls(const struct opts *o)
 		fprintf(stderr, "sipwall: out of memory\n");
 		return 1;
 	}
-	r = store_call_list(cs.st, !o->all, o->limit, list_one, &lc);
+	r = store_call_list_outcome(cs.st, !o->all, o->outcome, o->limit,
+	    list_one, &lc);
 	cli_store_close(&cs);
-	if (r != 0) {
-		json_decref(lc.arr);
-		fflush(stdout);
-		fprintf(stderr, "sipwall: cannot list calls: %s\n",
-		    store_strerror(r));
-		return 1;
-	}
-	if (o->json)
-		return cli_json_print(lc.arr);
-	if (lc.n == 0)
-		printf("no calls\n");
-	return fflush(stdout) != 0;
+	return cli_list_done(r, lc.arr, lc.n, o->json, "calls");
 }
 
 int
@@ -288,6 +271,7 @@ cmd_calls(int argc, char **argv)
 		{ "dir",	required_argument, NULL, 'D' },
 		{ "all",	no_argument,	   NULL, 'a' },
 		{ "limit",	required_argument, NULL, 'n' },
+		{ "outcome",	required_argument, NULL, 'o' },
 		{ "json",	no_argument,	   NULL, 'j' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL,		0,		   NULL, 0 }
@@ -297,7 +281,7 @@ cmd_calls(int argc, char **argv)
 
 	opterr = 0;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, ":c:D:an:h", longopts,
+	while ((ch = getopt_long(argc, argv, ":c:D:an:o:h", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -310,10 +294,19 @@ cmd_calls(int argc, char **argv)
 			o.all = true;
 			break;
 		case 'n':
-			if (parse_limit(optarg, &o.limit) < 0)
+			if (cli_parse_count(optarg, CALLS_MAX_LIMIT, &o.limit) < 0)
 				return bad_usage("invalid -n '%s': a number of "
 				    "calls from 1 to %d", optarg,
 				    CALLS_MAX_LIMIT);
+			break;
+		case 'o':
+			if (optarg[0] == '\0' ||
+			    !store_call_outcome_valid(optarg))
+				return bad_usage("invalid --outcome '%s': "
+				    "answered, refused, failed or cancelled",
+				    optarg);
+			o.outcome = optarg;
+			o.all = true;
 			break;
 		case 'j':
 			o.json = true;

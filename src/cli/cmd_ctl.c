@@ -5,6 +5,7 @@
  * more helpfully (usage, an address, a duration) before connecting.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -19,7 +21,10 @@
 #include "admin/ctl_proto.h"
 #include "cli/cmd_ban.h"
 #include "cli/cmd_ctl.h"
+#include "cli/cmd_calls.h"
 #include "cli/store_open.h"
+#include "core/num.h"
+#include "obs/evring.h"
 #include "store/store.h"
 
 #define CTL_ANSWER_MAX	(64u << 20)	/* one answer line */
@@ -33,6 +38,12 @@ struct ctl_opts {
 	int		 json, follow, all;
 	int		 npos;
 	char		**pos;
+	/* calls --live, top, evidence, recent, alerts */
+	int		 live, by_call_id, has_n;
+	uint32_t	 n;
+	int64_t		 window_s;
+	const char	*out;
+	const char	*min_sev;
 };
 
 static void
@@ -58,6 +69,21 @@ usage(FILE *f)
 	    "  unfreeze PREFIX             release a frozen prefix\n"
 	    "  frozen                      the frozen prefixes\n"
 	    "  events --follow             print events as they are written\n"
+	    "  calls --live [--account USER]\n"
+	    "                              the calls up or ringing now, with\n"
+	    "                              zones, encryption, loss and jitter\n"
+	    "                              (without --live: the store's records)\n"
+	    "  top [-n N] [--window D]     top offending sources and accounts\n"
+	    "                              of the last 10 minutes (or D), why\n"
+	    "  evidence ADDR[:PORT]|CALL-ID [--call-id] [-n N] [--out FILE]\n"
+	    "                              the events kept for a source or a\n"
+	    "                              call, wire samples included; --out\n"
+	    "                              writes them as JSON lines\n"
+	    "  recent [-n N] [--min-severity SEV]\n"
+	    "                              the last N events (100; at most 1000)\n"
+	    "  alerts [-n N]               the last alerts raised and cleared\n"
+	    "  rates                       key rates: this window, baseline and\n"
+	    "                              the last 60 windows\n"
 	    "\n"
 	    "  -c, --config FILE   config file (default %s)\n"
 	    "  -D, --dir DIR       state directory, overrides node.state_dir\n"
@@ -353,6 +379,274 @@ print_regs(const json_t *r)
 		printf("(no registrations)\n");
 }
 
+
+/* A peer's bytes for a terminal: printable ASCII as it is, the rest as
+ * \xNN (\r \n \t by name), at most max bytes of s. */
+static void
+put_safe(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; s != NULL && s[n] != '\0' && n < max; n++) {
+		unsigned char ch = (unsigned char)s[n];
+
+		if (ch == '\r')
+			fputs("\\r", stdout);
+		else if (ch == '\n')
+			fputs("\\n", stdout);
+		else if (ch == '\t')
+			fputs("\\t", stdout);
+		else if (ch == '\\')
+			fputs("\\\\", stdout);
+		else if (ch < 0x20 || ch >= 0x7f)
+			printf("\\x%02x", ch);
+		else
+			putchar(ch);
+	}
+	if (s != NULL && n == max && s[n] != '\0')
+		fputs("...", stdout);
+}
+
+/* "k=v" of a wire string, when the event has it. */
+static void
+put_field(const json_t *e, const char *k)
+{
+	const char *v = json_string_value(json_object_get(e, k));
+
+	if (v == NULL)
+		return;
+	printf(" %s=", k);
+	put_safe(v, 128);
+}
+
+/* One event on one line, its wire sample on the next. */
+static void
+print_event(const json_t *e)
+{
+	const char *src = json_string_value(json_object_get(e, "src"));
+	const char *sample = json_string_value(json_object_get(e, "sample"));
+	long long sport = jint(e, "sport");
+	char where[80];
+
+	if (src == NULL)
+		snprintf(where, sizeof(where), "-");
+	else if (sport > 0 && strchr(src, ':') != NULL)
+		snprintf(where, sizeof(where), "[%s]:%lld", src, sport);
+	else if (sport > 0)
+		snprintf(where, sizeof(where), "%s:%lld", src, sport);
+	else
+		snprintf(where, sizeof(where), "%s", src);
+	printf("%s %-7s %-22s %-22s", jstr(e, "ts"), jstr(e, "sev"),
+	    jstr(e, "type"), where);
+	put_field(e, "reason");
+	if (jint(e, "status") > 0)
+		printf(" status=%lld", jint(e, "status"));
+	put_field(e, "method");
+	put_field(e, "account");
+	put_field(e, "call_id");
+	put_field(e, "user_agent");
+	if (jint(e, "suppressed") > 0)
+		printf(" (+%lld suppressed)", jint(e, "suppressed"));
+	putchar('\n');
+	if (sample != NULL) {
+		fputs("    | ", stdout);
+		put_safe(sample, 1024);
+		putchar('\n');
+	}
+}
+
+/* How far back the evidence ring reaches, when it matters. */
+static void
+print_reach(const json_t *r)
+{
+	long long oldest = jint(r, "oldest_ms");
+	char t[32];
+
+	if (json_is_true(json_object_get(r, "truncated")))
+		printf("(more matched: the newest are shown; -n raises the "
+		    "bound)\n");
+	if (!json_is_true(json_object_get(r, "complete")) && oldest > 0)
+		printf("(the daemon keeps the last events only: it reaches "
+		    "back to %s, older ones were dropped)\n",
+		    cli_time_str(oldest / 1000, t, sizeof(t)));
+}
+
+static void
+print_events(const json_t *r, int evidence)
+{
+	const json_t *a = json_object_get(r, "events");
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(a, i, e)
+		print_event(e);
+	if (!evidence) {
+		if (json_array_size(a) == 0)
+			printf("(no events)\n");
+		return;
+	}
+	printf("%zu event%s (of %lld kept)\n", json_array_size(a),
+	    json_array_size(a) == 1 ? "" : "s", jint(r, "scanned"));
+	print_reach(r);
+}
+
+static const char *
+media_str(const json_t *c, char *buf, size_t cap)
+{
+	const char *a = jstr(c, "enc_a"), *b = jstr(c, "enc_b");
+
+	snprintf(buf, cap, "%s/%s", a[0] != '\0' ? a : "?",
+	    b[0] != '\0' ? b : "?");
+	return buf;
+}
+
+static void
+print_calls(const json_t *r)
+{
+	const json_t *a = json_object_get(r, "calls");
+	char when[16], dur[32], media[24], fromto[64], zones[48];
+	size_t i;
+	json_t *c;
+
+	printf("%-8s %-7s %8s %-12s %-24s %-24s %-17s %-9s %s\n", "STARTED",
+	    "STATE", "DURATION", "ACCOUNT", "FROM -> TO", "SOURCE",
+	    "ZONES", "MEDIA", "LOSS JITTER (A B)");
+	json_array_foreach(a, i, c) {
+		time_t t = (time_t)(jint(c, "started_ms") / 1000);
+		long long d = jint(c, "duration_s");
+		struct tm tm;
+
+		if (localtime_r(&t, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%H:%M:%S", &tm) == 0)
+			snprintf(when, sizeof(when), "-");
+		if (json_is_null(json_object_get(c, "answered_ms")))
+			snprintf(dur, sizeof(dur), "-");
+		else
+			snprintf(dur, sizeof(dur), "%lld:%02lld:%02lld",
+			    d / 3600, d / 60 % 60, d % 60);
+		snprintf(fromto, sizeof(fromto), "%s -> %s", jstr(c, "from"),
+		    jstr(c, "to"));
+		snprintf(zones, sizeof(zones), "%s/%s", jstr(c, "zone_a"),
+		    jstr(c, "zone_b"));
+		printf("%-8s %-7s %8s %-12s %-24s %-24s %-17s %-9s "
+		    "%.1f%% %.1fms  %.1f%% %.1fms\n", when, jstr(c, "state"),
+		    dur, jstr(c, "account"), fromto, jstr(c, "src"), zones,
+		    media_str(c, media, sizeof(media)),
+		    json_number_value(json_object_get(c, "loss_a")),
+		    json_number_value(json_object_get(c, "jitter_a_ms")),
+		    json_number_value(json_object_get(c, "loss_b")),
+		    json_number_value(json_object_get(c, "jitter_b_ms")));
+	}
+	if (json_array_size(a) == 0)
+		printf("(no calls)\n");
+	if (jint(r, "workers_answered") < jint(r, "workers"))
+		printf("(%lld of %lld workers answered in time: calls may be "
+		    "missing)\n", jint(r, "workers_answered"),
+		    jint(r, "workers"));
+	if (json_is_true(json_object_get(r, "truncated")))
+		printf("(more calls than one listing holds)\n");
+}
+
+static void
+print_top_list(const json_t *a, const char *what, const char *title)
+{
+	size_t i;
+	json_t *x;
+
+	printf("%-40s %8s  %s\n", title, "COUNT", "REASONS");
+	json_array_foreach(a, i, x) {
+		const char *k;
+		json_t *v;
+		int first = 1;
+
+		printf("%-40s %8lld  ", jstr(x, what), jint(x, "count"));
+		json_object_foreach(json_object_get(x, "reasons"), k, v) {
+			printf("%s%s=%lld", first ? "" : ", ", k,
+			    json_integer_value(v));
+			first = 0;
+		}
+		putchar('\n');
+	}
+	if (json_array_size(a) == 0)
+		printf("(none)\n");
+}
+
+static void
+print_top(const json_t *r)
+{
+	printf("offences of the last %lld s\n", jint(r, "window_s"));
+	print_top_list(json_object_get(r, "sources"), "src", "SOURCE");
+	putchar('\n');
+	print_top_list(json_object_get(r, "accounts"), "account", "ACCOUNT");
+}
+
+static void
+print_alerts(const json_t *r)
+{
+	const json_t *a = json_object_get(r, "alerts");
+	char t[32], bl[24], lim[24];
+	size_t i;
+	json_t *x;
+
+	if (!json_is_true(json_object_get(r, "enabled"))) {
+		printf("alerts are off (alerts.enabled)\n");
+		return;
+	}
+	printf("%-20s %-8s %-11s %-32s %8s %9s %7s %s\n", "AT", "EVENT",
+	    "RULE", "KEY", "COUNT", "BASELINE", "LIMIT", "ACTIVE");
+	json_array_foreach(a, i, x) {
+		json_t *b = json_object_get(x, "baseline");
+
+		if (json_is_number(b))
+			snprintf(bl, sizeof(bl), "%.2f", json_number_value(b));
+		else
+			snprintf(bl, sizeof(bl), "-");
+		if (jint(x, "limit") > 0)
+			snprintf(lim, sizeof(lim), "%lld", jint(x, "limit"));
+		else
+			snprintf(lim, sizeof(lim), "-");
+		printf("%-20s %-8s %-11s %-32s %8lld %9s %7s %s\n",
+		    cli_time_str(jint(x, "at") / 1000, t, sizeof(t)),
+		    jstr(x, "event"), jstr(x, "rule"), jstr(x, "key"),
+		    jint(x, "count"), bl, lim, json_is_true(json_object_get(x,
+		    "active")) ? "yes" : "no");
+	}
+	if (json_array_size(a) == 0)
+		printf("(no alerts since the daemon started)\n");
+}
+
+static void
+print_rates(const json_t *r)
+{
+	const json_t *a = json_object_get(r, "rates");
+	size_t i;
+	json_t *x;
+
+	if (!json_is_true(json_object_get(r, "enabled"))) {
+		printf("alerts are off (alerts.enabled): no rates kept\n");
+		return;
+	}
+	printf("%-20s %8s %9s  %s\n", "METRIC", "CURRENT", "BASELINE",
+	    "LAST WINDOWS (oldest first)");
+	json_array_foreach(a, i, x) {
+		const json_t *h = json_object_get(x, "history");
+		json_t *b = json_object_get(x, "baseline"), *p;
+		size_t n = json_array_size(h), j;
+		char bl[24];
+
+		if (json_is_number(b))
+			snprintf(bl, sizeof(bl), "%.2f", json_number_value(b));
+		else
+			snprintf(bl, sizeof(bl), "-");
+		printf("%-20s %8lld %9s ", jstr(x, "metric"),
+		    jint(x, "current"), bl);
+		json_array_foreach(h, j, p)
+			if (j + 12 >= n)	/* the last 12 */
+				printf(" %lld", jint(p, "count"));
+		putchar('\n');
+	}
+}
+
 static int
 print_result(const struct ctl_opts *o, const char *cmd, json_t *r)
 {
@@ -361,7 +655,8 @@ print_result(const struct ctl_opts *o, const char *cmd, json_t *r)
 	if (strcmp(cmd, "status") == 0)
 		print_flat("", r);
 	else if (strcmp(cmd, "reload") == 0)
-		printf("reload queued\n");
+		printf("reload: %s\n", json_object_get(r, "message") != NULL ?
+		    jstr(r, "message") : jstr(r, "outcome"));
 	else if (strcmp(cmd, "lockdown") == 0)
 		printf("lockdown %s\n", json_is_true(json_object_get(r,
 		    "lockdown")) ? "on" : "off");
@@ -392,7 +687,16 @@ print_result(const struct ctl_opts *o, const char *cmd, json_t *r)
 			printf("%s\n", json_string_value(b));
 		if (json_array_size(a) == 0)
 			printf("(nothing frozen)\n");
-	}
+	} else if (strcmp(cmd, "calls") == 0)
+		print_calls(r);
+	else if (strcmp(cmd, "top") == 0)
+		print_top(r);
+	else if (strcmp(cmd, "evidence") == 0 || strcmp(cmd, "recent") == 0)
+		print_events(r, cmd[0] == 'e');
+	else if (strcmp(cmd, "alerts") == 0)
+		print_alerts(r);
+	else if (strcmp(cmd, "rates") == 0)
+		print_rates(r);
 	json_decref(r);
 	return fflush(stdout) != 0;
 }
@@ -432,6 +736,12 @@ parse_opts(int argc, char **argv, struct ctl_opts *o)
 		{ "account",	required_argument, NULL, 'a' },
 		{ "follow",	no_argument,	   NULL, 'F' },
 		{ "all",	no_argument,	   NULL, 'A' },
+		{ "live",	no_argument,	   NULL, 'L' },
+		{ "call-id",	no_argument,	   NULL, 'I' },
+		{ "out",	required_argument, NULL, 'o' },
+		{ "min-severity", required_argument, NULL, 's' },
+		{ "window",	required_argument, NULL, 'w' },
+		{ "limit",	required_argument, NULL, 'n' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL,		0,		   NULL, 0 }
 	};
@@ -440,8 +750,26 @@ parse_opts(int argc, char **argv, struct ctl_opts *o)
 	memset(o, 0, sizeof(*o));
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:D:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:D:hn:", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'L':	o->live = 1;		break;
+		case 'I':	o->by_call_id = 1;	break;
+		case 'o':	o->out = optarg;	break;
+		case 's':	o->min_sev = optarg;	break;
+		case 'n':
+			if (parse_u32(slice_cstr(optarg), 100000, &o->n) < 0 ||
+			    o->n == 0)
+				return bad_usage(argv[0], "-n: a number, 1 or "
+				    "more");
+			o->has_n = 1;
+			break;
+		case 'w':
+			if (cli_parse_duration(optarg, &o->window_s) < 0 ||
+			    o->window_s < 1 || o->window_s > 600)
+				return bad_usage(argv[0], "--window: a duration "
+				    "up to 10m, like 90s or 5m");
+			break;
 		case 'c':	o->conf = optarg;	break;
 		case 'D':	o->dir = optarg;	break;
 		case 'j':	o->json = 1;		break;
@@ -468,15 +796,103 @@ parse_opts(int argc, char **argv, struct ctl_opts *o)
 	return 0;
 }
 
+/* The options of the commands below, which the others refuse. */
+#define NEW_OPTS(o) ((o)->live || (o)->by_call_id || (o)->has_n || \
+	(o)->window_s || (o)->out != NULL || (o)->min_sev != NULL)
+
+/* calls, top, evidence, recent, alerts, rates; NULL with *ret_rc set. */
+static json_t *
+build_args_new(const char *cmd, const struct ctl_opts *o, int *ret_rc)
+{
+	struct evring_query q;
+	int n = o->npos, old = o->follow || o->all || o->reason || o->for_s;
+	json_t *a;
+
+	*ret_rc = 2;
+	if (strcmp(cmd, "calls") == 0) {
+		if (!o->live || n != 0 || old || o->by_call_id || o->has_n ||
+		    o->window_s || o->out || o->min_sev)
+			return (void)bad_usage(cmd, "calls --live [--account "
+			    "USER]"), NULL;
+		return o->account != NULL ? json_pack("{s:s}", "account",
+		    o->account) : json_object();
+	}
+	if (strcmp(cmd, "top") == 0) {
+		if (n != 0 || old || o->account || o->live || o->by_call_id ||
+		    o->out || o->min_sev || (o->has_n && o->n > 256))
+			return (void)bad_usage(cmd, "top [-n 1..256] [--window "
+			    "D]"), NULL;
+		return json_pack("{s:i, s:I}", "n", o->has_n ? (int)o->n : 10,
+		    "window_s", (json_int_t)(o->window_s ? o->window_s : 600));
+	}
+	if (strcmp(cmd, "evidence") == 0) {
+		if (n != 1 || old || o->account || o->live || o->window_s ||
+		    o->min_sev || (o->has_n && o->n > 10000) ||
+		    o->pos[0][0] == '\0')
+			return (void)bad_usage(cmd, "one ADDRESS[:PORT] or "
+			    "CALL-ID [--call-id] [-n 1..10000] [--out FILE]"),
+			    NULL;
+		memset(&q, 0, sizeof(q));
+		/* an address unless told otherwise: a Call-ID that is only
+		 * an address is rare, and --call-id says so */
+		if (!o->by_call_id && evring_query_src(o->pos[0], &q) == 0)
+			a = json_pack("{s:s}", "src", o->pos[0]);
+		else if (strlen(o->pos[0]) > EVRING_CALL_ID_MAX)
+			return (void)bad_usage(cmd, "a Call-ID is at most 128 "
+			    "bytes"), NULL;
+		else
+			a = json_pack("{s:s}", "call_id", o->pos[0]);
+		if (a != NULL && o->has_n)
+			json_object_set_new(a, "max", json_integer(o->n));
+		return a;
+	}
+	if (strcmp(cmd, "recent") == 0) {
+		if (n != 0 || old || o->account || o->live || o->by_call_id ||
+		    o->window_s || o->out || (o->has_n && o->n > 1000) ||
+		    (o->min_sev != NULL && evring_sev_of(o->min_sev) < 0 &&
+		    (o->min_sev[0] < '0' || o->min_sev[0] > '7' ||
+		    o->min_sev[1] != '\0')))
+			return (void)bad_usage(cmd, "recent [-n 1..1000] "
+			    "[--min-severity emerg..debug]"), NULL;
+		a = json_pack("{s:i}", "n", o->has_n ? (int)o->n : 100);
+		if (a != NULL && o->min_sev != NULL)
+			json_object_set_new(a, "min_severity",
+			    evring_sev_of(o->min_sev) >= 0 ?
+			    json_string(o->min_sev) :
+			    json_integer(o->min_sev[0] - '0'));
+		return a;
+	}
+	if (strcmp(cmd, "alerts") == 0 || strcmp(cmd, "rates") == 0) {
+		int alerts = cmd[0] == 'a';
+
+		if (n != 0 || old || o->account || o->live || o->by_call_id ||
+		    o->window_s || o->out || o->min_sev || (o->has_n &&
+		    (!alerts || o->n > 64)))
+			return (void)bad_usage(cmd, alerts ? "alerts [-n 1..64]"
+			    : "takes no arguments"), NULL;
+		return alerts && o->has_n ? json_pack("{s:i}", "n",
+		    (int)o->n) : json_object();
+	}
+	return (void)bad_usage(cmd, "unknown command"), NULL;
+}
+
 /* The request for o, or the exit status (2) in *ret_rc. */
 static json_t *
 build_args(const char *cmd, const struct ctl_opts *o, int *ret_rc)
 {
+	static const char *const newer[] = { "calls", "top", "evidence",
+	    "recent", "alerts", "rates" };
 	char key[STORE_BAN_KEY_MAX + 1];
 	int n = o->npos, opts_ok = !o->follow && !o->all && !o->account &&
 	    !o->reason && !o->for_s;
 
+	for (size_t i = 0; i < sizeof(newer) / sizeof(newer[0]); i++)
+		if (strcmp(cmd, newer[i]) == 0)
+			return build_args_new(cmd, o, ret_rc);
 	*ret_rc = 2;
+	if (NEW_OPTS(o))
+		return (void)bad_usage(cmd, "an option this command does not "
+		    "take"), NULL;
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "reload") == 0) {
 		if (n != 0 || !opts_ok)
 			return (void)bad_usage(cmd, "takes no arguments"), NULL;
@@ -549,6 +965,56 @@ build_args(const char *cmd, const struct ctl_opts *o, int *ret_rc)
 	return (void)bad_usage(cmd, "unknown command"), NULL;
 }
 
+/*
+ * evidence --out FILE: the events as JSON lines (ASCII, for a ticket),
+ * the file made 0600 (it holds what peers sent); r is released.
+ */
+static int
+write_evidence(const struct ctl_opts *o, json_t *r)
+{
+	const json_t *a = json_object_get(r, "events");
+	size_t i;
+	json_t *e;
+	FILE *f;
+	int fd, bad = 0;
+
+	if ((fd = open(o->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "sipwall evidence: %s: %s\n", o->out,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		json_decref(r);
+		return 1;
+	}
+	json_array_foreach(a, i, e) {
+		char *line = json_dumps(e, JSON_COMPACT | JSON_ENSURE_ASCII |
+		    JSON_PRESERVE_ORDER);
+
+		if (line == NULL || fprintf(f, "%s\n", line) < 0)
+			bad = 1;
+		free(line);
+	}
+	if (fclose(f) != 0 || bad) {
+		fprintf(stderr, "sipwall evidence: writing %s failed\n",
+		    o->out);
+		json_decref(r);
+		return 1;
+	}
+	if (o->json) {
+		json_object_del(r, "events");
+		json_object_set_new(r, "written", json_integer((json_int_t)
+		    json_array_size(a)));
+		json_object_set_new(r, "file", json_string(o->out));
+		return cli_json_print(r);
+	}
+	printf("%zu event%s written to %s\n", json_array_size(a),
+	    json_array_size(a) == 1 ? "" : "s", o->out);
+	print_reach(r);
+	json_decref(r);
+	return fflush(stdout) != 0;
+}
+
 int
 cmd_ctl(int argc, char **argv)
 {
@@ -569,7 +1035,18 @@ cmd_ctl(int argc, char **argv)
 	}
 	if ((rc = ctl_call(&o, cmd, args, &res, NULL, 0)) != 0)
 		return rc;
+	if (strcmp(cmd, "evidence") == 0 && o.out != NULL)
+		return write_evidence(&o, res);
 	return print_result(&o, cmd, res);
+}
+
+int
+cmd_ctl_calls(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--live") == 0)
+			return cmd_ctl(argc, argv);
+	return cmd_calls(argc, argv);
 }
 
 /* Is this a word an option before it takes as its value? */
@@ -608,6 +1085,32 @@ cmd_ctl_ban(int argc, char **argv)
 	    strlen(first) || strpbrk(first, "0123456789:") == NULL)
 		return cmd_ban(argc, argv);
 	return cmd_ctl(argc, argv);
+}
+
+int
+cli_ctl_unlock(const char *conf_path, const char *dir, const char *aor)
+{
+	struct ctl_opts o;
+	json_t *res = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.conf = conf_path;
+	o.dir = dir;
+	rc = ctl_call(&o, "account", json_pack("{s:s, s:s}", "action",
+	    "unlock", "user", aor), &res, NULL, 1);
+	if (rc < 0) {
+		printf("%s: no daemon running; brute-force locks live in its "
+		    "memory only and ended with it\n", aor);
+		return fflush(stdout) != 0;
+	}
+	if (rc != 0)
+		return 1;
+	printf("%s: %s\n", aor, json_is_true(json_object_get(res,
+	    "unlocked")) ? "brute-force lock lifted in the running daemon" :
+	    "not locked in the running daemon");
+	json_decref(res);
+	return fflush(stdout) != 0;
 }
 
 int

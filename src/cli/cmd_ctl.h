@@ -1,6 +1,7 @@
 /*
  * `sipwall status|reload|lockdown|ban ADDR|unban|bans|registrations|
- * hangup|kick|events --follow` (OPS1): commands for the running daemon,
+ * hangup|kick|freeze|unfreeze|frozen|events --follow|calls --live|top|
+ * evidence|recent|alerts|rates` (OPS1): commands for the running daemon,
  * sent over its control socket (admin.socket under the state
  * directory; -c FILE and -D DIR find it as they find the store).
  *
@@ -27,5 +28,18 @@ int	cmd_ctl_ban(int argc, char **argv);
  * the daemon refused.
  */
 int	cli_ctl_kick(const char *conf_path, const char *dir, const char *aor);
+
+/*
+ * Lift the brute-force lock of aor ("user@domain") in the running
+ * daemon (account unlock) and say so on stdout; with no daemon, say
+ * that its locks ended with it.  0, or 1 when the daemon refused.
+ */
+int	cli_ctl_unlock(const char *conf_path, const char *dir, const char *aor);
+
+/*
+ * `sipwall calls`: with --live the running daemon's calls (cmd_ctl),
+ * without it the store's records (cmd_calls.c).
+ */
+int	cmd_ctl_calls(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@
 #include "cli/cmd_ban.h"
 #include "cli/cmd_calls.h"
 #include "cli/cmd_check.h"
+#include "cli/cmd_config.h"
 #include "cli/cmd_ctl.h"
 #include "cli/cmd_parse.h"
 
@@ -22,7 +23,7 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "check", cmd_check, "check [--print] FILE     validate a config file" },
 	{ "parse", cmd_parse, "parse [--stream] FILE|-  parse a SIP message, print JSON" },
-	{ "account", cmd_account, "account [-c FILE] [-D DIR] add|list|show|disable|enable|rotate|delete|audit ...\n"
+	{ "account", cmd_account, "account [-c FILE] [-D DIR] add|list|show|disable|enable|rotate|unlock|delete|audit ...\n"
 	    "                           manage SIP accounts in the store" },
 	{ "ban", cmd_ctl_ban, "ban [-c FILE] [-D DIR] list|add|remove ...\n"
 	    "                           list, add and remove bans in the store" },
@@ -45,10 +46,22 @@ static const struct cmd cmds[] = {
 	{ "unfreeze", cmd_ctl, "unfreeze PREFIX          release a frozen prefix" },
 	{ "frozen", cmd_ctl, "frozen                   the frozen prefixes" },
 	{ "events", cmd_ctl, "events --follow          print events as they are written" },
+	/* help only: "calls" below, with --live */
+	{ "calls --live", cmd_ctl, "calls --live [--account USER]\n"
+	    "                           the calls up or ringing now: zones, SRTP, loss, jitter" },
+	{ "top", cmd_ctl, "top [-n N] [--window D]  top offending sources and accounts, why" },
+	{ "evidence", cmd_ctl, "evidence ADDR[:PORT]|CALL-ID [--call-id] [-n N] [--out FILE]\n"
+	    "                           the events kept for a source or a call" },
+	{ "recent", cmd_ctl, "recent [-n N] [--min-severity SEV]\n"
+	    "                           the last events" },
+	{ "alerts", cmd_ctl, "alerts [-n N]            the last alerts raised and cleared" },
+	{ "rates", cmd_ctl, "rates                    key rates, baselines, the last windows" },
 	{ "admin", cmd_admin, "admin token              a bearer token for the admin HTTP API\n"
 	    "                           and the token_sha256 for the config" },
-	{ "calls", cmd_calls, "calls [-c FILE] [-D DIR] [--all] [-n N] [--json]\n"
-	    "                           calls recorded in the store, with media quality" },
+	{ "calls", cmd_ctl_calls, "calls [-c FILE] [-D DIR] [--all] [-n N] [--json] [--outcome X]\n"
+	    "                           call records (CDRs) in the store, with media quality" },
+	{ "config", cmd_config, "config history [-c FILE] [-D DIR] [-n N] [--diff] [--json]\n"
+	    "                           config changes (reloads) recorded in the store" },
 };
 
 static void

@@ -2,6 +2,7 @@
  * Finding the store for the operator commands (see store_open.h), and
  * their shared output helpers.
  */
+#include <stdarg.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -148,4 +149,56 @@ void
 cli_json_wipe_on_free(void)
 {
 	json_set_alloc_funcs(wipe_malloc, wipe_free);
+}
+
+int
+cli_bad_usage(const char *cmd, void (*usage)(FILE *), const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sipwall %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	usage(stderr);
+	return 2;
+}
+
+int
+cli_parse_count(const char *s, size_t max, size_t *ret)
+{
+	size_t v = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (size_t)(*s - '0');
+		if (v > max)
+			return -EINVAL;
+	}
+	if (v == 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int
+cli_list_done(int r, json_t *arr, size_t n, bool json, const char *what)
+{
+	if (r != 0) {
+		json_decref(arr);
+		fflush(stdout);
+		fprintf(stderr, "sipwall: cannot list %s: %s\n", what,
+		    store_strerror(r));
+		return 1;
+	}
+	if (json)
+		return cli_json_print(arr);
+	json_decref(arr);
+	if (n == 0)
+		printf("no %s\n", what);
+	return fflush(stdout) != 0;
 }

@@ -52,4 +52,24 @@ int	cli_json_print(json_t *j);
  */
 void	cli_json_wipe_on_free(void);
 
+/*
+ * A command's usage error: "sipwall CMD: <message>" and its usage text
+ * on stderr.  Returns 2, the exit status of a usage error.
+ */
+int	cli_bad_usage(const char *cmd, void (*usage)(FILE *),
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A count option: decimal 1..max, nothing else (no sign, no spaces).
+ * 0 or -EINVAL. */
+int	cli_parse_count(const char *s, size_t max, size_t *ret);
+
+/*
+ * The end of an offline listing: r is the store's answer (0 or a store
+ * error, printed as "cannot list WHAT"), arr the rows as JSON (taken;
+ * printed with json), n the rows printed as text ("no WHAT" when 0).
+ * Returns the exit status.
+ */
+int	cli_list_done(int r, json_t *arr, size_t n, bool json,
+	    const char *what);
+
 #endif

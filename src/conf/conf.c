@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <yaml.h>
 
 #include "conf/conf.h"
@@ -2048,6 +2049,25 @@ check_cross(struct ctx *c, struct sw_conf *conf, const struct ynode *root)
 /* ------------------------------------------------------------------ */
 /* Entry points.                                                       */
 
+/* conf->digest: SHA-256 of buf[0..len) in hex, "" on a libcrypto error. */
+static void
+conf_digest(struct sw_conf *conf, const char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	conf->digest[0] = '\0';
+	if (EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL) != 1 ||
+	    n * 2 != CONF_SHA256_HEX)
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		conf->digest[2 * i] = hex[md[i] >> 4];
+		conf->digest[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	conf->digest[CONF_SHA256_HEX] = '\0';
+}
+
 int
 conf_load_buf(const char *name, const char *buf, size_t len,
     struct sw_conf **ret_conf, struct conf_diag *diag)
@@ -2095,6 +2115,7 @@ out:
 		r = c.nomem ? -ENOMEM : -EINVAL;
 		return r;
 	}
+	conf_digest(conf, c.buf, c.len);
 	*ret_conf = conf;
 	return 0;
 }

@@ -262,6 +262,8 @@ struct conf_events {
 	bool		to_stdout;
 	bool		to_syslog;
 	int		syslog_facility;	/* LOG_* from <syslog.h> */
+	int		min_severity;		/* LOG_EMERG..LOG_DEBUG: types
+						 * less severe are not written */
 };
 
 struct conf_log {
@@ -547,6 +549,10 @@ struct sw_conf {
 	/* The config file's directory, as given ("." for a buffer or a
 	 * bare file name): relative TLS paths start here. */
 	char			dir[CONF_DIR_MAX + 1];
+	/* SHA-256 of the bytes parsed, lowercase hex (what `sha256sum`
+	 * prints of the file); "" if it could not be computed.  Not a
+	 * key: config.loaded reports it (docs/events.md). */
+	char			digest[CONF_SHA256_HEX + 1];
 };
 
 struct conf_diag_entry {
@@ -613,6 +619,35 @@ void	conf_diag_add(struct conf_diag *diag, const char *name, uint32_t line,
 
 /* Canonical YAML of every key, defaults included.  0 or -EIO. */
 int	conf_print(FILE *f, const struct sw_conf *conf);
+
+#define CONF_KEYPATH_MAX	160	/* "zones[3].rate_limits.methods[2].b.rate" */
+#define CONF_FP_KEY_LEN	32
+/*
+ * The same keys flat, one "path: value" line each in schema order
+ * ("zones[0].allow[1]: 10.0.0.0/8", an empty list as "zones[0].deny:
+ * []"), for diffs.  A secret prints as a fingerprint keyed by
+ * fp_key[0..CONF_FP_KEY_LEN) (NULL: "********" only), never its value.
+ * 0 or -EIO.
+ */
+int	conf_print_flat(FILE *f, const struct sw_conf *conf,
+	    const uint8_t *fp_key);
+
+/* 1 when a reload applies the key at path[0..len) live (confdiff.c). */
+int	conf_path_is_hot(const char *path, size_t len);
+
+struct conf_diff_count {
+	size_t	changed;	/* keys added, removed or changed */
+	size_t	restart;	/* of those, not live */
+};
+/*
+ * Compare two flat texts by key path.  *ret_diff (malloc'd) gets one
+ * line per difference, sorted by path: "~ path: old -> new", "+ path:
+ * value", "- path: value"; restart[0..rcap) (may be NULL) names the
+ * first restart-only paths ("listen[0].port, sip.t1 and 3 more").
+ * 0 or -ENOMEM.
+ */
+int	conf_diff(const char *old_flat, const char *new_flat, char **ret_diff,
+	    struct conf_diff_count *ret_count, char *restart, size_t rcap);
 
 /* Names as written in the config ("udp", "trusted", "info", "local0"). */
 const char *conf_transport_name(enum conf_transport t);

@@ -13,6 +13,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "conf/conf.h"
 #include "conf/schema.h"
 #include "core/ctype.h"
@@ -208,6 +211,95 @@ int
 conf_print(FILE *f, const struct sw_conf *conf)
 {
 	print_keys(f, conf_schema, conf, 0, 0);
+	if (fflush(f) != 0 || ferror(f))
+		return -EIO;
+	return 0;
+}
+
+/*
+ * A secret as the flat form shows it: never the value, but a keyed
+ * fingerprint, so that a reload can tell a changed password from an
+ * unchanged one without the diff saying anything about either.
+ */
+static void
+print_secret_fp(FILE *f, const char *s, const uint8_t *key)
+{
+	uint8_t mac[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (s[0] == '\0') {
+		fputs("\"\"", f);
+		return;
+	}
+	if (key == NULL || HMAC(EVP_sha256(), key, CONF_FP_KEY_LEN,
+	    (const unsigned char *)s, strlen(s), mac, &len) == NULL ||
+	    len < 4) {
+		fputs("\"********\"", f);
+		return;
+	}
+	fprintf(f, "\"******** (%02x%02x%02x%02x)\"", mac[0], mac[1], mac[2],
+	    mac[3]);
+}
+
+static void
+flat_keys(FILE *f, const struct conf_key *keys, const void *base,
+    char *path, size_t plen, size_t cap, const uint8_t *fp_key)
+{
+	for (const struct conf_key *k = keys; k->type != CONF_T_END; k++) {
+		const unsigned char *field = (const unsigned char *)base + k->off;
+		int n;
+
+		if (k->print_if != NULL && !k->print_if(base))
+			continue;
+		n = snprintf(path + plen, cap - plen, "%s%s",
+		    plen > 0 ? "." : "", k->name);
+		if (n < 0 || (size_t)n >= cap - plen)
+			continue;	/* deeper than any schema path */
+		if (k->type == CONF_T_MAP) {
+			flat_keys(f, k->sub, field, path, plen + (size_t)n, cap,
+			    fp_key);
+		} else if (k->type == CONF_T_SEQ) {
+			const struct conf_key *elem = k->sub;
+			size_t cnt, el = plen + (size_t)n;
+
+			memcpy(&cnt, (const unsigned char *)base + k->count_off,
+			    sizeof(cnt));
+			if (cnt == 0)
+				fprintf(f, "%s: []\n", path);
+			for (size_t i = 0; i < cnt; i++) {
+				const unsigned char *eb = field + i * k->elem_size;
+				int m = snprintf(path + el, cap - el, "[%zu]", i);
+
+				if (m < 0 || (size_t)m >= cap - el)
+					break;
+				if (elem->type == CONF_T_MAP) {
+					flat_keys(f, elem->sub, eb + elem->off,
+					    path, el + (size_t)m, cap, fp_key);
+				} else {
+					fprintf(f, "%s: ", path);
+					print_scalar(f, elem, eb);
+					fputc('\n', f);
+				}
+			}
+		} else {
+			fprintf(f, "%s: ", path);
+			if (k->type == CONF_T_STR && (k->flags & CONF_K_SECRET))
+				print_secret_fp(f, (const char *)field, fp_key);
+			else
+				print_scalar(f, k, base);
+			fputc('\n', f);
+		}
+		path[plen] = '\0';
+	}
+}
+
+int
+conf_print_flat(FILE *f, const struct sw_conf *conf, const uint8_t *fp_key)
+{
+	char path[CONF_KEYPATH_MAX];
+
+	path[0] = '\0';
+	flat_keys(f, conf_schema, conf, path, 0, sizeof(path), fp_key);
 	if (fflush(f) != 0 || ferror(f))
 		return -EIO;
 	return 0;

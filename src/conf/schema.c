@@ -150,6 +150,19 @@ static const struct conf_enum_val facility_vals[] = {
 	{ NULL, 0, NULL }
 };
 
+/* RFC 5424 severities, the keywords of the events' "sev" field. */
+static const struct conf_enum_val severity_vals[] = {
+	{ "emerg", LOG_EMERG, NULL },
+	{ "alert", LOG_ALERT, NULL },
+	{ "crit", LOG_CRIT, NULL },
+	{ "err", LOG_ERR, NULL },
+	{ "warning", LOG_WARNING, NULL },
+	{ "notice", LOG_NOTICE, NULL },
+	{ "info", LOG_INFO, NULL },
+	{ "debug", LOG_DEBUG, NULL },
+	{ NULL, 0, NULL }
+};
+
 static const struct conf_enum_val auth_vals[] = {
 	{ "required", CONF_AUTH_REQUIRED, NULL },
 	{ "none", CONF_AUTH_NONE, NULL },
@@ -470,6 +483,8 @@ static const struct conf_key events_keys[] = {
 	K_BOOL("syslog", struct conf_events, to_syslog, "false"),
 	K_ENUM("syslog_facility", struct conf_events, syslog_facility,
 	    facility_vals, "local0"),
+	K_ENUM("min_severity", struct conf_events, min_severity,
+	    severity_vals, "info"),
 	K_END
 };
 

@@ -35,7 +35,15 @@ reply(struct worker *w, struct txn *t, const struct sip_msg *m,
 	uas_reply_stateless(w, &w->echo, src, status, NULL, extra);
 }
 
-/* 401 (REGISTER) or 407 with one challenge per algorithm, in order. */
+/* The status of the challenge m gets: 401 for REGISTER, else 407. */
+static unsigned
+challenge_status(const struct sip_msg *m)
+{
+	return m->method == SIP_M_REGISTER ? 401 : 407;
+}
+
+/* 401 (REGISTER) or 407 with one challenge per algorithm, in order;
+ * auth.challenge (debug: written only with events.min_severity debug). */
 static void
 challenge(struct worker *w, struct txn *t, const struct sip_msg *m,
     const struct sip_dest *src, int stale)
@@ -73,7 +81,21 @@ challenge(struct worker *w, struct txn *t, const struct sip_msg *m,
 	w->st.challenges++;
 	metrics_verdict(w->env->conf->listen[src->lsn].zone,
 	    MET_V_AUTH_CHALLENGED);
-	reply(w, t, m, src, is_reg ? 401 : 407, extra);
+	{
+		struct secevent ev;
+		const struct sip_hdr *ua = sip_msg_hdr(m, SIP_H_USER_AGENT);
+
+		secevent_init(&ev, SECEV_AUTH_CHALLENGE);
+		if (stale)
+			ev.reason = "nonce_stale";
+		ev.status = (int)challenge_status(m);
+		ev.method = m->method_s;
+		ev.call_id = m->call_id;
+		if (ua != NULL)
+			ev.user_agent = ua->value;
+		worker_event(w, &ev, src);
+	}
+	reply(w, t, m, src, challenge_status(m), extra);
 }
 
 /* Credentials for our realm: Authorization answers 401, Proxy-
@@ -118,15 +140,22 @@ cred_from_auth(const struct sip_auth *a, const struct sip_msg *m,
 	c->method = m->method_s;
 }
 
+/*
+ * One event about m's credentials.  status: what the request is answered
+ * (the challenge, challenge_status()), 0 for none; a failure that gets
+ * the source banned goes unanswered after all (ban.added follows).
+ */
 static void
 auth_event(struct worker *w, enum secevent_type type, const struct sip_msg *m,
-    const struct sip_dest *src, struct slice user, const char *reason)
+    const struct sip_dest *src, struct slice user, const char *reason,
+    unsigned status)
 {
 	struct secevent ev;
 	const struct sip_hdr *ua = sip_msg_hdr(m, SIP_H_USER_AGENT);
 
 	secevent_init(&ev, type);
 	ev.reason = reason;
+	ev.status = (int)status;
 	ev.method = m->method_s;
 	ev.call_id = m->call_id;
 	ev.account = user;
@@ -148,7 +177,7 @@ probe_check(struct worker *w, const struct sip_msg *m,
 	    m->ruri.user, uv_now(&w->loop), &res) == SCAN_B_OPTIONS_SWEEP &&
 	    res.crossed) {
 		auth_event(w, SECEV_SCANNER_DETECTED, m, src, SLICE_NULL,
-		    scan_behaviour_name(SCAN_B_OPTIONS_SWEEP));
+		    scan_behaviour_name(SCAN_B_OPTIONS_SWEEP), 0);
 		metrics_verdict(w->env->conf->listen[src->lsn].zone,
 		    MET_V_SCANNER);
 		return guard_ban(w, src, BAN_R_SCANNER_BEHAVIOUR, res.distinct,
@@ -179,13 +208,13 @@ unknown_user(struct worker *w, const struct sip_msg *m,
 	struct scan_bh_result res;
 
 	auth_event(w, SECEV_AUTH_UNKNOWN_ACCOUNT, m, src, user,
-	    "unknown_user");
+	    "unknown_user", challenge_status(m));
 	if (!w->env->conf->scanner.enabled || guard_trust(w, src) > 0)
 		return 0;
 	if (scan_bh_unknown_user(w->env->sec.bh, &src->addr, user,
 	    uv_now(&w->loop), &res) == SCAN_B_EXTENSION_PROBE && res.crossed) {
 		auth_event(w, SECEV_SCANNER_DETECTED, m, src, user,
-		    scan_behaviour_name(SCAN_B_EXTENSION_PROBE));
+		    scan_behaviour_name(SCAN_B_EXTENSION_PROBE), 0);
 		return guard_ban(w, src, BAN_R_SCANNER_BEHAVIOUR, res.distinct,
 		    slice_make(m->buf, m->len), "extension probing");
 	}
@@ -199,7 +228,8 @@ wrong_password(struct worker *w, const struct sip_msg *m,
 	struct bf_result br;
 	struct secevent ev;
 
-	auth_event(w, SECEV_AUTH_FAILED, m, src, user, reason);
+	auth_event(w, SECEV_AUTH_FAILED, m, src, user, reason,
+	    challenge_status(m));
 	if (bf_failure(w->env->sec.bf, user, &src->addr, uv_now(&w->loop),
 	    &br) <= 0 || !br.locked_now)
 		return;
@@ -306,7 +336,8 @@ authn_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 	if (why == DIGEST_OK) {
 		if ((refused = account_refuses(w, ret_acct, src, c.username,
 		    &type)) != NULL) {
-			auth_event(w, type, m, src, c.username, refused);
+			auth_event(w, type, m, src, c.username, refused,
+			    challenge_status(m));
 			metrics_auth_failure(w->env->conf->listen[src->lsn].zone,
 			    refused);
 			return failed(w, t, m, src);
@@ -341,7 +372,7 @@ authn_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 	if (digest_reason_is_stale(why) || why == DIGEST_E_NONCE_INVALID) {
 		/* the client did nothing wrong that a fresh nonce won't fix */
 		auth_event(w, SECEV_AUTH_NONCE_REJECTED, m, src, c.username,
-		    digest_reason_name(why));
+		    digest_reason_name(why), challenge_status(m));
 		challenge(w, t, m, src, digest_reason_is_stale(why));
 		return 0;
 	}
@@ -360,6 +391,6 @@ authn_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 		wrong_password(w, m, src, c.username, digest_reason_name(why));
 	else
 		auth_event(w, SECEV_AUTH_FAILED, m, src, c.username,
-		    digest_reason_name(why));
+		    digest_reason_name(why), challenge_status(m));
 	return failed(w, t, m, src);
 }

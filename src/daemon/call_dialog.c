@@ -137,6 +137,7 @@ call_in_dialog(struct worker *w, struct txn *t, const struct sip_msg *m,
 	    !slice_eq(m->call_id, slice_cstr(x->call_id)) ||
 	    (x->rtag != NULL && !slice_eq(m->from.tag, slice_cstr(x->rtag)))) {
 		uas_reply(w, t, m, src, 481, NULL, NULL);
+		uas_event(w, SECEV_SIP_NO_MATCH, m, src, 481, "no dialog");
 		return;
 	}
 	c = x->call;

@@ -23,6 +23,7 @@
 
 #define CALL_MAX_FORKS	4
 #define CALL_STR_MAX	1024	/* one URI or header value we keep */
+#define CALL_VERDICTS_MAX 255	/* = STORE_CALL_VERDICTS_MAX */
 
 #define container_of(p, T, m) ((T *)(void *)((char *)(p) - offsetof(T, m)))
 
@@ -128,6 +129,11 @@ struct call {
 	struct timer	 t_media;
 	uint16_t	 media_fail;		/* status for a refused body */
 	const char	*media_why;		/* its reason phrase */
+	/* OBS3 CDR (call_record.c): the policy decisions taken for the
+	 * call, in order, "key:value,..." (call_verdict); refused: a
+	 * policy decision after the call began refused it (a 3xx) */
+	char		 verdicts[CALL_VERDICTS_MAX + 1];
+	uint8_t		 refused;
 };
 
 /* What hangs on each transaction of a call. */
@@ -235,6 +241,28 @@ void	call_se_refreshed(struct call *c);
 int64_t	call_wall_ms(void);
 void	call_record(struct call *c, int ended, const char *reason,
 	    unsigned status);
+/* Append item ("key:value", or a list of them) to the verdict list in
+ * buf[0..cap); an item that does not fit is left out (once: ",+"). */
+void	verdicts_add(char *buf, size_t cap, const char *item);
+/* The same as "key:value" to the call's list. */
+void	call_verdict(struct call *c, const char *key, const char *value);
+/* What call_media_start() said (status 0: go on; else the refusal and
+ * its reason phrase why): the caller's zone's SRTP policy when media
+ * is anchored, then media:anchored, direct or the refusal. */
+void	call_verdict_media(struct call *c, unsigned status, const char *why);
+/* An INVITE refused or failed before its call existed (call_invite):
+ * what its one record needs.  A challenge, a malformed request or an
+ * INVITE with no user to call is not a call attempt: no record. */
+struct call_attempt {
+	int		 dir;			/* enum call_dir */
+	const char	*account;		/* "" when none */
+	const char	*from_user;
+	const char	*to_user;
+	const char	*verdicts;		/* as verdicts_add made it */
+};
+void	call_record_attempt(struct worker *w, const struct sip_msg *m,
+	    const struct sip_dest *src, const struct call_attempt *a,
+	    const char *outcome, unsigned status, const char *reason);
 
 /* call_route.c */
 void	route_failover(struct call *c, struct leg *l);
@@ -251,6 +279,11 @@ struct policy_admit {
 	char		 key[ACCT_USER_MAX + ACCT_DOMAIN_MAX + 2];
 	uint8_t		 admitted;
 	char		 group[CONF_GROUP_NAME_MAX + 1];
+	/* OBS3: the decisions taken ("dest:domestic,limit:ok"), and when
+	 * refused the status answered and why ("high_risk", "concurrent") */
+	char		 verdicts[CALL_VERDICTS_MAX + 1];
+	uint16_t	 status;
+	const char	*reason;
 };
 /* A new call: destination, time window, limits of the account that
  * answers for it (the caller, or the user a call from the core was

@@ -73,6 +73,7 @@ struct call_media {
 	uint64_t	 last_hash[2];
 	uint8_t		 sent[2];		/* a body went to this side */
 	uint8_t		 srtp[2];		/* the leg's media is SRTP */
+	uint8_t		 suite[2];		/* its enum sdp_suite (CDR) */
 	uint8_t		 settled[2];		/* an answer decided it */
 	uint8_t		 fallback_sent[2];
 	uint8_t		 held;
@@ -80,6 +81,7 @@ struct call_media {
 	const char	*kill;			/* hang up at the next tick */
 	uint64_t	 watch_ms;		/* relay clock at the answer */
 	uint64_t	 rep_foreign[2], rep_auth[2], rep_replay[2];
+	uint64_t	 rep_malformed[2];
 	struct relay_side_stats tot[2];
 	uint8_t		 have_tot;
 	uint32_t	 ticks;
@@ -459,6 +461,7 @@ answer_keys(struct call *c, unsigned i, unsigned x, struct cm_side *sx,
 		return -1;
 	sx->peer.secure = (bool)x_ok;
 	cm->srtp[x] = (uint8_t)x_ok;
+	cm->suite[x] = x_ok ? sx->mine.suite : 0;
 	cm->settled[x] = 1;
 	if (!x_ok && policy_of(zx) == CONF_SRTP_REQUIRE)
 		cm->kill = "srtp_required";
@@ -476,11 +479,13 @@ answer_keys(struct call *c, unsigned i, unsigned x, struct cm_side *sx,
 		rw->proto = sy->offered_savp ? SDP_RW_PROTO_SRTP :
 		    SDP_RW_PROTO_RTP;
 		cm->srtp[y] = 1;
+		cm->suite[y] = sy->off.suite;
 	} else {
 		if (install(cm, i, y, NULL, NULL) < 0)
 			return -1;
 		rw->proto = SDP_RW_PROTO_RTP;
 		cm->srtp[y] = 0;
+		cm->suite[y] = 0;
 		if (policy_of(zy) == CONF_SRTP_PREFER)
 			fallback(c, y, ly);
 	}
@@ -709,6 +714,8 @@ side_total(struct call_media *cm, unsigned side, struct relay_side_stats *t)
 			t->last_rx_ms = x.last_rx_ms;
 		if (x.foreign > 0)
 			t->last_foreign = x.last_foreign;
+		if (t->latched.sa.sa_family == 0)
+			t->latched = x.latched;
 		t->open = t->open || x.open;
 	}
 	t->srtp = cm->srtp[side];
@@ -767,6 +774,16 @@ on_media(struct timer *t, uint64_t now)
 			    "count", (long long)(st[k].replayed -
 			    cm->rep_replay[k]));
 			cm->rep_replay[k] = st[k].replayed;
+		}
+		if (st[k].malformed > cm->rep_malformed[k]) {
+			/* from the latched source (or, before latching, one
+			 * that may latch): the leg's own peer */
+			media_event(c, SECEV_MEDIA_MALFORMED, "malformed_packet",
+			    0, l, st[k].latched.sa.sa_family != 0 ?
+			    &st[k].latched : &l->dest.addr, "count",
+			    (long long)(st[k].malformed -
+			    cm->rep_malformed[k]));
+			cm->rep_malformed[k] = st[k].malformed;
 		}
 		silent[k] = rnow - (st[k].last_rx_ms > cm->watch_ms ?
 		    st[k].last_rx_ms : cm->watch_ms);
@@ -928,4 +945,17 @@ call_media_totals(const struct call *c, unsigned side,
 	else
 		return -1;
 	return 0;
+}
+
+const char *
+call_media_enc(const struct call *c, unsigned side)
+{
+	const struct call_media *cm = c->media;
+
+	if (cm == NULL || side > 1 || !cm->settled[side])
+		return "";
+	if (!cm->srtp[side])
+		return "rtp";
+	return cm->suite[side] != 0 ?
+	    sdp_suite_name((enum sdp_suite)cm->suite[side]) : "srtp";
 }

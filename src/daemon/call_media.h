@@ -60,6 +60,9 @@ void	call_media_counters(const struct call *c, struct secevent *ev,
  * 0, or -1 when the call's media is not anchored. */
 int	call_media_totals(const struct call *c, unsigned side,
 	    struct relay_side_stats *ret);
+/* How side's media went, for the call's record: "" (not anchored, or
+ * no answer settled it yet), "rtp", or its SRTP suite's name. */
+const char *call_media_enc(const struct call *c, unsigned side);
 
 /* The media cannot go on (reason for call.ended): hang up once the
  * call is up, at once if it is. */

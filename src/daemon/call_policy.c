@@ -61,6 +61,24 @@ dest_event(struct worker *w, enum secevent_type type, const struct sip_msg *m,
 	worker_event(w, &ev, src);
 }
 
+/* OBS3: a decision for the call's record ("dest:domestic"). */
+static void
+verdict(struct policy_admit *ret, const char *item)
+{
+	verdicts_add(ret->verdicts, sizeof(ret->verdicts), item);
+}
+
+/* A refusal for the record of the INVITE; returns -1 for the caller. */
+static int
+refuse(struct policy_admit *ret, const char *item, unsigned status,
+    const char *reason)
+{
+	verdict(ret, item);
+	ret->status = (uint16_t)status;
+	ret->reason = reason;
+	return -1;
+}
+
 static void
 limits_of(const struct conf_group *g, struct usage_limits *l)
 {
@@ -163,7 +181,7 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 			dest_event(w, SECEV_FRAUD_PREFIX_FROZEN, m, src,
 			    acct != NULL ? acct->username : NULL, 403,
 			    "frozen", &r, dialled);
-			return -1;
+			return refuse(ret, "dest:frozen", 403, "frozen");
 		}
 	}
 	snprintf(ret->group, sizeof(ret->group), "default");
@@ -201,13 +219,27 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 		    "Destination Not Allowed", NULL);
 		dest_event(w, refused, m, src, who, bad ? 484 : 403,
 		    how != NULL ? how : r.reason, &r, dialled);
-		return -1;
+		if (how != NULL)
+			verdict(ret, how[0] == 'd' ? "divert:diversion" :
+			    "divert:history_info");
+		return refuse(ret, bad ? "dest:invalid" : "dest:denied",
+		    bad ? 484 : 403, r.reason != NULL ? r.reason : "denied");
 	}
 	if (lockdown_abroad(w, &r)) {
 		uas_reply(w, t, m, src, 403, "Lockdown", NULL);
 		dest_event(w, SECEV_CALL_BLOCKED, m, src, who, 403, "lockdown",
 		    &r, dialled);
-		return -1;
+		return refuse(ret, "dest:lockdown", 403, "lockdown");
+	}
+	if (how != NULL)
+		verdict(ret, how[0] == 'd' ? "divert:diversion" :
+		    "divert:history_info");
+	{
+		char item[48];
+
+		snprintf(item, sizeof(item), "dest:%s", r.reason != NULL ?
+		    r.reason : "allowed");
+		verdict(ret, item);
 	}
 	if (how != NULL)
 		dest_event(w, SECEV_DIVERSION_ALLOWED, m, src, who, 0, how, &r,
@@ -220,15 +252,17 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 		snprintf(r.rule, sizeof(r.rule), "hours of group %s", g->name);
 		dest_event(w, SECEV_CALL_BLOCKED, m, src, who, 403,
 		    "time_window", &r, dialled);
-		return -1;
+		return refuse(ret, "hours:closed", 403, "time_window");
 	}
 	if (ret->key[0] == '\0')
 		return 0;
 	limits_of(g, &lim);
 	v = usage_admit(w->env->sec.usage, ret->key, &lim, (int64_t)now,
 	    usage_day((int64_t)now), r.emergency, &value);
-	if (v < 0)
+	if (v < 0) {
+		verdict(ret, "limit:unchecked");
 		return 0;	/* no memory for a counter: the call is not lost */
+	}
 	if (v != USAGE_OK) {
 		static const char *const limit_key[] = {
 			[USAGE_CONCURRENT] = "max_concurrent",
@@ -273,9 +307,15 @@ policy_new_call(struct worker *w, struct txn *t, const struct sip_msg *m,
 		    limit_key[v], limit, g->name);
 		secevent_add_str(&ev, "rule", r.rule);
 		worker_event(w, &ev, src);
-		return -1;
+		{
+			char item[32];
+
+			snprintf(item, sizeof(item), "limit:%s", why[v]);
+			return refuse(ret, item, st, why[v]);
+		}
 	}
 	ret->admitted = 1;
+	verdict(ret, "limit:ok");
 	return 0;
 }
 
@@ -348,10 +388,13 @@ policy_redirect(struct call *c, const struct sip_msg *resp, char *user,
 		*ret_status = 403;
 		dest_event(w, SECEV_DIVERSION_REFUSED, NULL, &c->a.dest,
 		    c->account, 403, "redirect", &r, d);
+		call_verdict(c, "redirect", "denied");
+		c->refused = 1;
 		return -1;
 	}
 	dest_event(w, SECEV_DIVERSION_ALLOWED, NULL, &c->a.dest, c->account, 0,
 	    "redirect", &r, d);
+	call_verdict(c, "redirect", r.reason != NULL ? r.reason : "allowed");
 	memcpy(user, d.p, d.len);
 	user[d.len] = '\0';
 	c->redirects++;
@@ -397,10 +440,12 @@ policy_refer(struct call *c, struct leg *x, struct leg *y, struct txn *t,
 		uas_reply(w, t, m, &x->dest, 403, "Transfer Not Allowed", NULL);
 		dest_event(w, SECEV_DIVERSION_REFUSED, m, &x->dest, c->account,
 		    403, "refer", &r, d);
+		call_verdict(c, "refer", "denied");
 		return -1;
 	}
 	dest_event(w, SECEV_DIVERSION_ALLOWED, m, &x->dest, c->account, 0,
 	    "refer", &r, d);
+	call_verdict(c, "refer", "allowed");
 	/* the target as the other side reaches it: the core by its own
 	 * address; a phone through us, so that its INVITE meets the
 	 * policy again */

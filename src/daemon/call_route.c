@@ -507,10 +507,20 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 	uint32_t se;
 	struct policy_admit adm;
 	char ruser[64], fuser[ACCT_USER_MAX + 1], aor[LOC_AOR_MAX + 1];
+	/* OBS3: the record of an INVITE that ends before its call exists */
+	char verd[CALL_VERDICTS_MAX + 1] = "";
+	struct call_attempt at = {
+		.dir = from_core ? DIR_FROM_CORE : trunk >= 0 ?
+		    DIR_FROM_TRUNK : DIR_TO_CORE,
+		.account = acct != NULL ? acct->username : "",
+		.from_user = fuser, .to_user = ruser, .verdicts = verd,
+	};
 
+	verdicts_add(verd, sizeof(verd), acct != NULL ? "auth:digest" :
+	    from_core ? "auth:core" : trunk >= 0 ? "auth:trunk" : "auth:none");
 	if (slice_user(m->ruri.user, ruser, sizeof(ruser)) < 0) {
 		uas_reply(w, t, m, src, 404, NULL, NULL);
-		uas_event(w, SECEV_ROUTE_FAILED, m, src, 404, "no user in request uri");
+		uas_route_failed(w, m, src, 404, "no user in request uri");
 		return;
 	}
 	if (acct != NULL)
@@ -525,7 +535,9 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 			    bs, CALL_MAX_FORKS);
 		if (nb == 0 && (to_trunk_i = trunk_for(conf, ruser)) < 0) {
 			uas_reply(w, t, m, src, 480, NULL, NULL);
-			uas_event(w, SECEV_ROUTE_FAILED, m, src, 480, "not registered");
+			uas_route_failed(w, m, src, 480, "not registered");
+			call_record_attempt(w, m, src, &at, "failed", 480,
+			    "not_registered");
 			return;
 		}
 		dir = nb > 0 ? DIR_FROM_CORE : DIR_TO_TRUNK;
@@ -533,25 +545,35 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 		if (!trunk_did(&conf->trunks[trunk], ruser) ||
 		    conf->core.ntargets == 0) {
 			uas_reply(w, t, m, src, 404, NULL, NULL);
-			uas_event(w, SECEV_ROUTE_FAILED, m, src, 404, "not a number of this trunk");
+			uas_route_failed(w, m, src, 404, "not a number of this trunk");
+			call_record_attempt(w, m, src, &at, "failed", 404,
+			    "not_a_did");
 			return;
 		}
 		dir = DIR_FROM_TRUNK;
 	} else {
 		if (acct == NULL || conf->core.ntargets == 0) {
 			uas_reply(w, t, m, src, 404, NULL, NULL);
-			uas_event(w, SECEV_ROUTE_FAILED, m, src, 404, "no route");
+			uas_route_failed(w, m, src, 404, "no route");
+			call_record_attempt(w, m, src, &at, "failed", 404,
+			    "no_route");
 			return;
 		}
 		dir = DIR_TO_CORE;
 	}
+	at.dir = (int)dir;
 	if (policy_new_call(w, t, m, src, acct, (int)dir, &adm) < 0) {
 		metrics_call(MET_CALL_REFUSED);
+		verdicts_add(verd, sizeof(verd), adm.verdicts);
+		call_record_attempt(w, m, src, &at, "refused", adm.status,
+		    adm.reason);
 		return;
 	}
+	verdicts_add(verd, sizeof(verd), adm.verdicts);
 	if (session_timer(w, m, &se) < 0) {
 		char ext[40];
 
+		/* no record: like a challenge, the caller asks again */
 		snprintf(ext, sizeof(ext), "Min-SE: %u\r\n",
 		    conf->calls.min_se_ms / 1000);
 		uas_reply(w, t, m, src, 422, NULL, ext);
@@ -559,10 +581,13 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 	}
 	if ((c = call_new(s)) == NULL) {
 		uas_reply(w, t, m, src, 503, NULL, "Retry-After: 5\r\n");
-		uas_event(w, SECEV_ROUTE_FAILED, m, src, 503, "call table full");
+		uas_route_failed(w, m, src, 503, "call table full");
+		call_record_attempt(w, m, src, &at, "refused", 503,
+		    "call_table_full");
 		goto unadmit;
 	}
 	c->dir = (uint8_t)dir;
+	snprintf(c->verdicts, sizeof(c->verdicts), "%s", verd);
 	policy_keep(c, &adm);
 	if (dir == DIR_FROM_CORE)
 		callee_group(c, ruser);
@@ -594,6 +619,7 @@ call_invite(struct worker *w, struct txn *t, const struct sip_msg *m,
 		const char *why;
 		unsigned st = call_media_start(c, m, &why);
 
+		call_verdict_media(c, st, why);
 		if (st != 0) {		/* MEDIA3: e.g. 488, SRTP required */
 			reply_a(c, st, why);
 			call_end(c, "media", "sbc", st);

@@ -23,20 +23,35 @@
 #include "core/log.h"
 #include "daemon/call.h"
 #include "daemon/control.h"
+#include "daemon/reload.h"
 #include "daemon/state.h"
 #include "daemon/wcmd.h"
 #include "daemon/worker.h"
 #include "media/relay.h"
+#include "obs/alert.h"
+#include "obs/evring.h"
+#include "obs/evtop.h"
 #include "policy/ban.h"
+#include "policy/bruteforce.h"
 #include "store/store.h"
 #include "store/writer.h"
 
 #define CONTROL_NOTE_MAX	200
 #define CONTROL_BAN_FOR_MAX	(10LL * 365 * 86400)	/* seconds */
+#define CONTROL_EVIDENCE_DEF	2000	/* events in one evidence answer */
+#define CONTROL_EVIDENCE_BYTES	(4u << 20)	/* of lines in one answer */
+#define CONTROL_RECENT_DEF	100
+#define CONTROL_RECENT_MAX	1000
+#define CONTROL_TOP_DEF		10
 
 struct control {
 	struct sw_env	*env;
 	struct ctl	*ctl;
+	struct evring	*ring;			/* evidence, recent */
+	struct evtop	*top;			/* top offenders */
+	struct evlog_tap sink;			/* feeds both */
+	struct alert	*alert;			/* NULL: alerts off */
+	struct reload	*reload;		/* NULL: SIGHUP only */
 	uint64_t	 started_ms;		/* mono_ms() */
 	char		 lockfile[PATH_MAX];
 	char		 frozenfile[PATH_MAX];	/* one prefix per line */
@@ -122,6 +137,15 @@ cmd_status(void *arg, const struct ctl_peer *peer, const json_t *args,
 	    "media", media,
 	    "events", "written", (json_int_t)es.written, "dropped",
 	    (json_int_t)es.dropped, "suppressed", (json_int_t)es.suppressed);
+	if (j != NULL) {
+		struct evring_stats rs;
+
+		evring_get_stats(c->ring, &rs);
+		json_object_set_new(j, "evidence", json_pack("{s:I, s:I, s:I, "
+		    "s:I}", "events", (json_int_t)rs.events, "bytes",
+		    (json_int_t)rs.bytes, "budget", (json_int_t)rs.budget,
+		    "evicted", (json_int_t)rs.evicted));
+	}
 	if (j == NULL)
 		return fail(err, cap, CTL_E_INTERNAL, "out of memory");
 	*ret = j;
@@ -135,14 +159,34 @@ cmd_reload(void *arg, const struct ctl_peer *peer, const json_t *args,
     json_t **ret, char *err, size_t cap)
 {
 	struct control *c = arg;
+	struct reload_result rr;
+	char who[64];
+	int r;
 
 	(void)args;
-	/* the main thread takes SIGHUP with sigtimedwait(): the same path
-	 * as `kill -HUP`, queued now, done within the second */
-	if (kill(getpid(), SIGHUP) < 0)
-		return fail(err, cap, CTL_E_INTERNAL, strerror(errno));
 	ctl_event_action(c->env->ev, peer, "reload", NULL);
-	*ret = json_pack("{s:b}", "queued", 1);
+	if (c->reload == NULL) {
+		if (kill(getpid(), SIGHUP) < 0)
+			return fail(err, cap, CTL_E_INTERNAL, strerror(errno));
+		*ret = json_pack("{s:s}", "outcome", "queued");
+		return 0;
+	}
+	/* the main thread reloads (it owns the store connection and the
+	 * retired snapshots); its answer comes back here */
+	r = reload_request(c->reload, ctl_peer_name(peer, who, sizeof(who)),
+	    CONTROL_RELOAD_WAIT_MS, &rr);
+	if (r == -ETIMEDOUT)
+		return fail(err, cap, CTL_E_UNAVAILABLE, "the reload did not "
+		    "finish in time; see the daemon's log and events");
+	if (r < 0)
+		return fail(err, cap, CTL_E_INTERNAL, strerror(-r));
+	if (rr.outcome == RELOAD_REFUSED)
+		return fail(err, cap, strcmp(rr.reason, "invalid") == 0 ?
+		    CTL_E_BAD_REQUEST : CTL_E_CONFLICT, rr.message);
+	*ret = json_pack("{s:s,s:s,s:I,s:s}", "outcome",
+	    rr.outcome == RELOAD_APPLIED ? "applied" : "unchanged",
+	    "reason", rr.reason, "changed", (json_int_t)rr.changed,
+	    "message", rr.message);
 	return 0;
 }
 
@@ -668,6 +712,346 @@ cmd_events(void *arg, const struct ctl_peer *peer, const json_t *args,
 	return 0;
 }
 
+/* ---- calls (live, from the workers) ---- */
+
+/* "srtp", "rtp", "none" (media not anchored), "" (no stream yet). */
+static const char *
+enc_of(const struct wcmd_leg *l)
+{
+	if (!l->anchored)
+		return "none";
+	if (l->srtp)
+		return "srtp";
+	return l->open ? "rtp" : "";
+}
+
+/* Packets lost of those expected, in percent. */
+static double
+loss_of(const struct wcmd_leg *l)
+{
+	double p;
+
+	if (l->expected == 0 || l->lost <= 0)
+		return 0;
+	p = 100.0 * (double)l->lost / (double)l->expected;
+	return p > 100 ? 100 : p;
+}
+
+static int
+call_cmp(const void *x, const void *y)
+{
+	const struct wcmd_call *a = x, *b = y;
+
+	if (a->started_ms != b->started_ms)
+		return a->started_ms < b->started_ms ? -1 : 1;
+	return strcmp(a->call_id, b->call_id);
+}
+
+static json_t *
+call_json(const struct wcmd_call *x, int64_t now_ms)
+{
+	json_t *o = json_object();
+	int64_t dur = x->answered_ms > 0 && now_ms > x->answered_ms ?
+	    (now_ms - x->answered_ms) / 1000 : 0;
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "call_id", json_string(x->call_id));
+	json_object_set_new(o, "from", json_string(x->from));
+	json_object_set_new(o, "to", json_string(x->to));
+	json_object_set_new(o, "account", json_string(x->account));
+	json_object_set_new(o, "src", json_string(x->src));
+	json_object_set_new(o, "zone_a", json_string(x->zone_a));
+	json_object_set_new(o, "zone_b", json_string(x->zone_b));
+	json_object_set_new(o, "state", json_string(x->state));
+	json_object_set_new(o, "direction", json_string(x->direction));
+	json_object_set_new(o, "started_ms", json_integer(x->started_ms));
+	json_object_set_new(o, "answered_ms", x->answered_ms > 0 ?
+	    json_integer(x->answered_ms) : json_null());
+	json_object_set_new(o, "duration_s", json_integer(dur));
+	json_object_set_new(o, "enc_a", json_string(enc_of(&x->leg[0])));
+	json_object_set_new(o, "enc_b", json_string(enc_of(&x->leg[1])));
+	json_object_set_new(o, "loss_a", json_real(loss_of(&x->leg[0])));
+	json_object_set_new(o, "loss_b", json_real(loss_of(&x->leg[1])));
+	json_object_set_new(o, "jitter_a_ms",
+	    json_real(x->leg[0].jitter_us / 1000.0));
+	json_object_set_new(o, "jitter_b_ms",
+	    json_real(x->leg[1].jitter_us / 1000.0));
+	json_object_set_new(o, "packets_a",
+	    json_integer((json_int_t)x->leg[0].packets));
+	json_object_set_new(o, "packets_b",
+	    json_integer((json_int_t)x->leg[1].packets));
+	json_object_set_new(o, "worker", json_integer(x->worker));
+	return o;
+}
+
+static int
+cmd_calls(void *arg, const struct ctl_peer *peer, const json_t *args,
+    json_t **ret, char *err, size_t cap)
+{
+	struct control *c = arg;
+	struct wcmd_call *v = NULL;
+	const char *account = NULL;
+	size_t n = 0, shown = 0;
+	unsigned answered = 0;
+	int64_t now = (int64_t)wall_ms();
+	json_t *a;
+	int r, cut = 0;
+
+	(void)peer;
+	if (ctl_arg_str(args, "account", WCMD_USER_MAX, &account) == -EINVAL)
+		return fail(err, cap, CTL_E_BAD_REQUEST, "\"account\": a user "
+		    "name");
+	r = wcmd_list_calls(c->env, CONTROL_LIST_MAX, CONTROL_HANGUP_WAIT_MS,
+	    &v, &n, &answered, &cut);
+	if (r == -ENOMEM)
+		return fail(err, cap, CTL_E_INTERNAL, "out of memory");
+	if ((a = json_array()) == NULL) {
+		free(v);
+		return fail(err, cap, CTL_E_INTERNAL, "out of memory");
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(v[0]), call_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (account != NULL && strcmp(v[i].account, account) != 0)
+			continue;
+		if (json_array_append_new(a, call_json(&v[i], now)) == 0)
+			shown++;
+	}
+	free(v);
+	/* a worker that did not answer in time: its calls are missing,
+	 * and the answer says so rather than fail */
+	*ret = json_pack("{s:o, s:I, s:b, s:i, s:i}", "calls", a, "count",
+	    (json_int_t)shown, "truncated", cut, "workers",
+	    (int)c->env->nworkers, "workers_answered", (int)answered);
+	return *ret != NULL ? 0 : fail(err, cap, CTL_E_INTERNAL,
+	    "out of memory");
+}
+
+/* ---- top offenders, evidence, recent events ---- */
+
+/* The tap (control thread): every event the log wrote. */
+static void
+top_feed(void *arg, const struct evring_ev *ev)
+{
+	evtop_feed(arg, ev);
+}
+
+static void
+control_events(void *arg, const char *data, size_t len)
+{
+	struct control *c = arg;
+
+	(void)evring_feed(c->ring, data, len, top_feed, c->top);
+}
+
+static int
+cmd_top(void *arg, const struct ctl_peer *peer, const json_t *args,
+    json_t **ret, char *err, size_t cap)
+{
+	struct control *c = arg;
+	long long n = CONTROL_TOP_DEF, window = EVTOP_WINDOW_S;
+
+	(void)peer;
+	if (ctl_arg_uint(args, "n", EVTOP_KEYS, &n) == -EINVAL || n == 0)
+		return fail(err, cap, CTL_E_BAD_REQUEST, "\"n\": 1 to 256");
+	if (ctl_arg_uint(args, "window_s", EVTOP_WINDOW_S, &window) ==
+	    -EINVAL || window == 0)
+		return fail(err, cap, CTL_E_BAD_REQUEST, "\"window_s\": 1 to "
+		    "600 seconds");
+	if ((*ret = evtop_json(c->top, (int64_t)wall_ms(), (unsigned)window,
+	    (size_t)n)) == NULL)
+		return fail(err, cap, CTL_E_INTERNAL, "out of memory");
+	return 0;
+}
+
+/* What the ring can say about how far back it reaches. */
+static void
+ring_reach(json_t *o, const struct evring_result *res)
+{
+	json_object_set_new(o, "scanned", json_integer((json_int_t)
+	    res->scanned));
+	json_object_set_new(o, "truncated", json_boolean(res->truncated));
+	json_object_set_new(o, "oldest_ms", res->oldest_ms > 0 ?
+	    json_integer(res->oldest_ms) : json_null());
+	/* nothing pushed out yet: the ring holds every event since the
+	 * control socket started */
+	json_object_set_new(o, "complete", json_boolean(res->evicted == 0));
+}
+
+static int
+cmd_evidence(void *arg, const struct ctl_peer *peer, const json_t *args,
+    json_t **ret, char *err, size_t cap)
+{
+	struct control *c = arg;
+	struct evring_query q;
+	struct evring_result res;
+	const char *src = NULL, *call_id = NULL;
+	long long max = CONTROL_EVIDENCE_DEF;
+	json_t *a, *o;
+	int r;
+
+	(void)peer;
+	memset(&q, 0, sizeof(q));
+	q.max_sev = 7;
+	if (ctl_arg_str(args, "src", SW_ADDR_STRLEN, &src) == -EINVAL ||
+	    ctl_arg_str(args, "call_id", EVRING_CALL_ID_MAX, &call_id) ==
+	    -EINVAL || (src == NULL) == (call_id == NULL))
+		return fail(err, cap, CTL_E_BAD_REQUEST, "give \"src\" (an "
+		    "address, with or without a port) or \"call_id\"");
+	if (ctl_arg_uint(args, "max", CONTROL_LIST_MAX, &max) == -EINVAL ||
+	    max == 0)
+		return fail(err, cap, CTL_E_BAD_REQUEST, "\"max\": 1 to 10000");
+	if (src != NULL && evring_query_src(src, &q) < 0)
+		return fail(err, cap, CTL_E_BAD_REQUEST, "\"src\": an IPv4 or "
+		    "IPv6 address, with or without a port");
+	if (call_id != NULL) {
+		q.by = EVRING_BY_CALL_ID;
+		snprintf(q.call_id, sizeof(q.call_id), "%s", call_id);
+	}
+	if ((a = json_array()) == NULL)
+		return fail(err, cap, CTL_E_INTERNAL, "out of memory");
+	r = evring_collect(c->ring, &q, (size_t)max, CONTROL_EVIDENCE_BYTES, a,
+	    &res);
+	if (r < 0 || (o = json_pack("{s:o, s:I}", "events", a, "matched",
+	    (json_int_t)res.matched)) == NULL) {
+		if (r < 0)
+			json_decref(a);
+		return fail(err, cap, CTL_E_INTERNAL, "out of memory");
+	}
+	ring_reach(o, &res);
+	json_object_set_new(o, "query", src != NULL ? json_pack("{s:s}",
+	    "src", src) : json_pack("{s:s}", "call_id", call_id));
+	*ret = o;
+	return 0;
+}
+
+static int
+cmd_recent(void *arg, const struct ctl_peer *peer, const json_t *args,
+    json_t **ret, char *err, size_t cap)
+{
+	struct control *c = arg;
+	struct evring_query q;
+	struct evring_result res;
+	long long n = CONTROL_RECENT_DEF, sev = -1;
+	const char *name = NULL;
+	json_t *a, *o;
+	int r;
+
+	(void)peer;
+	memset(&q, 0, sizeof(q));
+	q.by = EVRING_BY_ANY;
+	if (ctl_arg_uint(args, "n", CONTROL_RECENT_MAX, &n) == -EINVAL ||
+	    n == 0)
+		return fail(err, cap, CTL_E_BAD_REQUEST, "\"n\": 1 to 1000");
+	/* a keyword ("warning") or its number (4) */
+	if ((r = ctl_arg_str(args, "min_severity", 16, &name)) == 0)
+		sev = evring_sev_of(name);
+	else if (r == -EINVAL && ctl_arg_uint(args, "min_severity", 7,
+	    &sev) < 0)
+		sev = -2;
+	if (sev == -2 || (r == 0 && sev < 0))
+		return fail(err, cap, CTL_E_BAD_REQUEST, "\"min_severity\": "
+		    "emerg alert crit err warning notice info debug, or 0-7");
+	q.max_sev = sev >= 0 ? (int)sev : 7;
+	if ((a = json_array()) == NULL)
+		return fail(err, cap, CTL_E_INTERNAL, "out of memory");
+	r = evring_collect(c->ring, &q, (size_t)n, CONTROL_EVIDENCE_BYTES, a,
+	    &res);
+	if (r < 0 || (o = json_pack("{s:o}", "events", a)) == NULL) {
+		if (r < 0)
+			json_decref(a);
+		return fail(err, cap, CTL_E_INTERNAL, "out of memory");
+	}
+	ring_reach(o, &res);
+	*ret = o;
+	return 0;
+}
+
+/* ---- alerts and key rates ---- */
+
+static int
+cmd_alerts(void *arg, const struct ctl_peer *peer, const json_t *args,
+    json_t **ret, char *err, size_t cap)
+{
+	struct control *c = arg;
+	long long n = ALERT_HISTORY;
+
+	(void)peer;
+	if (ctl_arg_uint(args, "n", ALERT_HISTORY, &n) == -EINVAL || n == 0)
+		return fail(err, cap, CTL_E_BAD_REQUEST, "\"n\": 1 to 64");
+	if ((*ret = alert_alerts_json(c->alert, (size_t)n)) == NULL)
+		return fail(err, cap, CTL_E_INTERNAL, "out of memory");
+	return 0;
+}
+
+static int
+cmd_rates(void *arg, const struct ctl_peer *peer, const json_t *args,
+    json_t **ret, char *err, size_t cap)
+{
+	struct control *c = arg;
+
+	(void)peer;
+	(void)args;
+	if ((*ret = alert_rates_json(c->alert)) == NULL)
+		return fail(err, cap, CTL_E_INTERNAL, "out of memory");
+	json_object_set_new(*ret, "enabled", json_boolean(c->alert != NULL));
+	return 0;
+}
+
+/* ---- account ---- */
+
+/*
+ * `account unlock USER`: lift the brute-force lock (PROT5) the workers
+ * keep in memory by user name.  The other account actions change the
+ * store, which the daemon follows within a second (state.c), so they
+ * stay with `sipwall account`.
+ */
+static int
+cmd_account(void *arg, const struct ctl_peer *peer, const json_t *args,
+    json_t **ret, char *err, size_t cap)
+{
+	struct control *c = arg;
+	struct sw_env *env = c->env;
+	const char *action, *user;
+	struct secevent ev;
+	struct slice key;
+	uint64_t until = 0;
+	int locked, known;
+
+	if (ctl_arg_str(args, "action", 16, &action) < 0 ||
+	    strcmp(action, "unlock") != 0)
+		return fail(err, cap, CTL_E_BAD_REQUEST, "\"action\": only "
+		    "\"unlock\" (add, disable, enable, rotate: sipwall account, "
+		    "which the daemon follows)");
+	if (ctl_arg_str(args, "user", LOC_AOR_MAX, &user) < 0 ||
+	    user[0] == '@')
+		return fail(err, cap, CTL_E_BAD_REQUEST, "\"user\": an account "
+		    "name, or user@domain");
+	/* the workers key locks by the digest user name, no domain */
+	key = slice_make(user, strcspn(user, "@"));
+	if (env->sec.bf == NULL)
+		return fail(err, cap, CTL_E_UNAVAILABLE, "brute-force "
+		    "protection is off");
+	locked = bf_is_locked(env->sec.bf, key, mono_ms(), &until) == 1;
+	known = bf_unlock(env->sec.bf, key) == 0;
+	if (locked) {
+		char who[64];
+
+		secevent_init(&ev, SECEV_ACCOUNT_UNLOCKED);
+		ev.reason = "admin";
+		ev.account = key;
+		secevent_add_str(&ev, "actor", ctl_peer_name(peer, who,
+		    sizeof(who)));
+		evlog_emit(env->ev, &ev);
+	}
+	ctl_event_action(env->ev, peer, "account_unlock", user);
+	*ret = json_pack("{s:s%, s:b, s:b}", "account", key.p, key.len,
+	    "unlocked", locked, "known", known);
+	return *ret != NULL ? 0 : fail(err, cap, CTL_E_INTERNAL,
+	    "out of memory");
+}
+
 static const struct ctl_cmd control_cmds[] = {
 	{ "status", cmd_status, 0 },
 	{ "reload", cmd_reload, 0 },
@@ -682,6 +1066,13 @@ static const struct ctl_cmd control_cmds[] = {
 	{ "unfreeze", cmd_unfreeze, 0 },
 	{ "frozen", cmd_frozen, 0 },
 	{ "events", cmd_events, CTL_F_FOLLOW },
+	{ "calls", cmd_calls, 0 },
+	{ "top", cmd_top, 0 },
+	{ "evidence", cmd_evidence, 0 },
+	{ "recent", cmd_recent, 0 },
+	{ "alerts", cmd_alerts, 0 },
+	{ "rates", cmd_rates, 0 },
+	{ "account", cmd_account, 0 },
 };
 
 static int
@@ -718,6 +1109,15 @@ control_open(struct sw_env *env, struct control **ret)
 		free(c);
 		return r;
 	}
+	if ((r = evring_new(CONTROL_RING_BYTES, &c->ring)) < 0 ||
+	    (r = evtop_new(&c->top)) < 0) {
+		log_warnx("control socket: %s", strerror(-r));
+		evring_free(c->ring);
+		free(c);
+		return r;
+	}
+	c->sink.fn = control_events;
+	c->sink.arg = c;
 	memset(&cc, 0, sizeof(cc));
 	cc.path = path;
 	cc.group = a->socket_group;
@@ -725,8 +1125,11 @@ control_open(struct sw_env *env, struct control **ret)
 	cc.ncmds = sizeof(control_cmds) / sizeof(control_cmds[0]);
 	cc.arg = c;
 	cc.ev = env->ev;
+	cc.sink = &c->sink;
 	if ((r = ctl_open(&cc, &c->ctl, msg, sizeof(msg))) < 0) {
 		log_warnx("control socket: %s", msg);
+		evring_free(c->ring);
+		evtop_free(c->top);
 		free(c);
 		return r;
 	}
@@ -754,6 +1157,29 @@ control_free(struct control *c)
 {
 	if (c == NULL)
 		return;
-	ctl_free(c->ctl);
+	ctl_free(c->ctl);	/* the thread that feeds the ring is gone */
+	evring_free(c->ring);
+	evtop_free(c->top);
 	free(c);
+}
+
+void
+control_set_alert(struct control *c, struct alert *a)
+{
+	if (c != NULL)
+		c->alert = a;
+}
+
+void
+control_set_reload(struct control *c, struct reload *rl)
+{
+	if (c != NULL)
+		c->reload = rl;
+}
+
+/* The control socket's server, for the admin HTTP API (OPS2). */
+struct ctl *
+control_ctl(struct control *c)
+{
+	return c != NULL ? c->ctl : NULL;
 }

@@ -1,10 +1,12 @@
 /*
  * The process environment: one per sipwalld process, built by main()
- * before any thread starts and read-only afterwards (a reload will
- * swap the config snapshot as a whole).
+ * before any thread starts and read-only afterwards, but for the two
+ * snapshots a reload swaps: conf and sec.rt (reload.c).
  */
 #ifndef SW_DAEMON_ENV_H
 #define SW_DAEMON_ENV_H
+
+#include <stdatomic.h>
 
 #include "auth/account.h"
 #include "auth/digest.h"
@@ -52,6 +54,19 @@ struct zone_rt {
 };
 
 /*
+ * What a reload (reload.c) swaps as a whole, built from one config: the
+ * zones' admission rules, the never-banned list and the registrar's
+ * limits.  Readers load sec.rt once per decision; a replaced one is
+ * freed by the main thread some seconds later, when no decision can
+ * still hold it.
+ */
+struct sw_rt {
+	struct zone_rt		 zones[CONF_MAX_ZONES];
+	struct acl		*never;		/* never banned */
+	struct reg_policy	 regp;
+};
+
+/*
  * Who may talk to us and what they have earned (issue 3: AUTH1-4,
  * PROT1-5): tables shared by every worker, each locking itself in
  * stripes; built by state.c before the workers start.
@@ -68,9 +83,9 @@ struct sw_sec {
 	unsigned		 algs;		/* DIGEST_ALG_BIT set */
 	size_t			 nalgs;
 	enum digest_alg		 alg_order[CONF_MAX_ALGORITHMS];
-	struct slice		 realm;		/* into conf */
+	struct slice		 realm;		/* into realm_buf */
+	char			 realm_buf[CONF_REALM_MAX + 1];
 	struct ban_table	*bans;
-	struct acl		*never;		/* never banned */
 	struct rl_table		*rl;
 	struct rl_rate		 rate_strike;	/* seconds with excess */
 	struct rl_rate		 auth_strike;	/* failed authentications */
@@ -79,8 +94,7 @@ struct sw_sec {
 	struct scan_db		*sigs_extra;	/* scanner.signatures */
 	struct scan_bh		*bh;
 	struct trust_table	*trust;
-	struct reg_policy	 regp;
-	struct zone_rt		 zones[CONF_MAX_ZONES];
+	struct sw_rt *_Atomic	 rt;		/* swapped by a reload */
 	uint64_t		 gen[3];	/* store_gen: accounts, bans, resets */
 	/* FRAUD1-3: the destination policy, swapped whole by a reload
 	 * (workers load it once per decision); the one it replaced is
@@ -94,10 +108,15 @@ struct sw_sec {
 	_Atomic int		 lockdown;
 	/* OPS1 `sipwall freeze`: destination prefixes no call may reach */
 	struct frozen		 frozen;
+	/* tls.cert_expiring: when the listeners' certificates are looked
+	 * at next (wall clock, seconds; 0: at the first tick) */
+	int64_t			 cert_check_s;
 };
 
 struct sw_env {
-	struct sw_conf		*conf;
+	/* the running config: immutable; a reload swaps the pointer and
+	 * frees the old one later (every read of it is an atomic load) */
+	struct sw_conf *_Atomic	 conf;
 	struct sip_limits	 lim;
 	struct sip_timers	 timers;
 	struct evlog		*ev;

@@ -72,6 +72,7 @@ reset_one(void *arg, const char *account, int64_t at)
 	struct sw_env *env = arg;
 	struct secevent ev;
 	const char *at_sign = strrchr(account, '@');
+	char target[STORE_AOR_MAX + 16];
 
 	usage_reset(env->sec.usage, account);
 	/* unblock also lifts a brute-force lock (PROT5), which the
@@ -83,6 +84,12 @@ reset_one(void *arg, const char *account, int64_t at)
 	ev.reason = "usage_reset";
 	ev.account = slice_cstr(account);
 	ev.detail = "fraud limit counters reset (sipwall account unblock)";
+	/* the CLI wrote the request into the store, not through the
+	 * control socket: no peer uid to name, the store is the actor */
+	secevent_add_str(&ev, "command", "account_unblock");
+	secevent_add_str(&ev, "actor", "store");
+	snprintf(target, sizeof(target), "account:%s", account);
+	secevent_add_str(&ev, "target", target);
 	evlog_emit(env->ev, &ev);
 	return 0;
 }

@@ -16,7 +16,8 @@ guard_zone(struct worker *w, const struct sip_dest *src)
 {
 	const struct sw_conf *c = w->env->conf;
 
-	return &w->env->sec.zones[c->listen[src->lsn].zone];
+	return &atomic_load_explicit(&w->env->sec.rt,
+	    memory_order_acquire)->zones[c->listen[src->lsn].zone];
 }
 
 unsigned
@@ -43,7 +44,8 @@ never_banned(struct worker *w, const struct sip_dest *src)
 
 	if (guard_zone(w, src)->trusted)
 		return 1;
-	return acl_check(w->env->sec.never, &src->addr, &m) == ACL_ALLOW &&
+	return acl_check(atomic_load_explicit(&w->env->sec.rt,
+	    memory_order_acquire)->never, &src->addr, &m) == ACL_ALLOW &&
 	    m.why == ACL_W_ALLOW_PREFIX;
 }
 

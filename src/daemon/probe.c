@@ -143,15 +143,18 @@ probe_response(struct worker *w, struct txn *t, const struct sip_msg *resp)
 {
 	struct target_probe *p = txn_tu(t);
 	unsigned st = resp->status;
+	int down = st == 408 || st == 480 || st == 503;
+	char why[24];
 
 	(void)w;
 	if (st < 200)
 		return;
 	p->txn = NULL;
 	txn_set_tu(t, NULL);
-	/* any answer is a live PBX, except "I cannot take calls" */
-	mark(p, st == 408 || st == 480 || st == 503, st, st == 503 ?
-	    "probe: 503" : "probe answered");
+	/* any answer is a live PBX, except "I cannot take calls";
+	 * resp->status is a parsed 3-digit code: "probe: 408" fits */
+	snprintf(why, sizeof(why), "probe: %u", st);
+	mark(p, down, st, down ? why : "probe answered");
 }
 
 void

@@ -15,6 +15,7 @@
 #include "sip/hdr.h"
 #include "sip/parse.h"
 #include "sip/registrar.h"
+#include "store/store.h"
 
 struct reg_pending {
 	struct tu	 tu;		/* TU_REG: first */
@@ -111,6 +112,10 @@ complete(struct worker *w, struct reg_pending *p)
 	struct reg_service *rs = w->reg;
 	int err = atomic_load(&p->err);
 
+	if (err != 0)
+		state_store_error(w->env, err == -SBC_EFULL ? "queue_full" :
+		    "write_failed", err == -SBC_EFULL ? "a registration not "
+		    "persisted" : store_strerror(err));
 	if (p->t != NULL) {
 		txn_set_tu(p->t, NULL);
 		if (err == 0)
@@ -209,9 +214,16 @@ build_ok(struct worker *w, const struct sip_msg *m, const struct sip_dest *src,
 	return sip_resp_build(&w->echo, &o, out, cap);
 }
 
+/*
+ * Answer a REGISTER the registrar refused.  A 403 is always the contact
+ * limit (registrar.c): auth.contact_limit names the account and the
+ * limit that applied (its own, else registrar.max_contacts; at most
+ * LOC_MAX_BINDINGS).
+ */
 static void
 reg_fail(struct worker *w, struct txn *t, const struct sip_msg *m,
-    const struct sip_dest *src, const struct reg_result *res)
+    const struct sip_dest *src, const struct account_info *acct,
+    uint32_t max_contacts, const struct reg_result *res)
 {
 	char extra[64] = "";
 
@@ -226,9 +238,14 @@ reg_fail(struct worker *w, struct txn *t, const struct sip_msg *m,
 		struct secevent ev;
 
 		secevent_init(&ev, SECEV_AUTH_CONTACT_LIMIT);
-		ev.reason = res->reason;
+		ev.reason = "too_many_contacts";
 		ev.status = 403;
 		ev.method = m->method_s;
+		ev.call_id = m->call_id;
+		ev.account = slice_cstr(acct->username);
+		secevent_add_int(&ev, "max", max_contacts > 0 &&
+		    max_contacts < LOC_MAX_BINDINGS ? max_contacts :
+		    LOC_MAX_BINDINGS);
 		worker_event(w, &ev, src);
 	}
 }
@@ -249,7 +266,8 @@ reg_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 {
 	struct sw_sec *s = &w->env->sec;
 	struct reg_service *rs = w->reg;
-	struct reg_policy pol = s->regp;
+	struct reg_policy pol = atomic_load_explicit(&s->rt,
+	    memory_order_acquire)->regp;
 	struct reg_request *rq = &w->rq;
 	struct reg_result *res = &w->rs;
 	struct reg_pending *p;
@@ -299,7 +317,7 @@ reg_request(struct worker *w, struct txn *t, const struct sip_msg *m,
 		    LOC_MAX_BINDINGS : acct->max_contacts;
 	if (registrar_prepare(m, &w->env->lim, src, &pol, now, rq, res) < 0 ||
 	    registrar_apply(s->loc, aor, rq, res) < 0 || res->status != 200) {
-		reg_fail(w, t, m, src, res);
+		reg_fail(w, t, m, src, acct, pol.max_contacts, res);
 		return;
 	}
 	reg_events(w, m, src, aor, res);

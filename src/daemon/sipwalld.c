@@ -21,12 +21,13 @@
 #include "daemon/fraud.h"
 #include "media/relay.h"
 #include "media/srtp_ctx.h"
+#include "admin/http.h"
 #include "daemon/control.h"
+#include "daemon/reload.h"
 #include "daemon/state.h"
 #include "daemon/worker.h"
 #include "obs/alert.h"
 #include "obs/metrics.h"
-#include "obs/metrics_http.h"
 
 #define SIPWALLD_DEFAULT_CONF	"/etc/sipwall/sipwall.yaml"
 
@@ -95,6 +96,7 @@ open_events(struct sw_env *env)
 	o.to_stdout = c->events.to_stdout;
 	o.to_syslog = c->events.to_syslog;
 	o.syslog_facility = c->events.syslog_facility;
+	o.min_sev = c->events.min_severity;
 	if (c->events.file[0] != '\0') {
 		if (c->events.file[0] == '/')
 			snprintf(path, sizeof(path), "%s", c->events.file);
@@ -116,87 +118,17 @@ event_simple(struct sw_env *env, enum secevent_type type, const char *detail)
 	evlog_emit(env->ev, &ev);
 }
 
-/* Canonical YAML of conf, with dialplan and policy taken from pol
- * (NULL: its own), into a heap string; NULL on failure. */
-static char *
-conf_text(const struct sw_conf *conf, const struct sw_conf *pol)
-{
-	struct sw_conf *tmp = malloc(sizeof(*tmp));
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	if (tmp == NULL)
-		return NULL;
-	memcpy(tmp, conf, sizeof(*tmp));
-	if (pol != NULL) {
-		tmp->dialplan = pol->dialplan;
-		tmp->policy = pol->policy;
-	}
-	if ((f = open_memstream(&buf, &len)) != NULL) {
-		conf_print(f, tmp);
-		fclose(f);
-	}
-	free(tmp);
-	return buf;
-}
-
-/*
- * SIGHUP: read the config again.  The dial plan and the fraud policy
- * (groups, lists, limits, windows, refer) take effect at once, for new
- * calls; calls in progress go on.  Anything else needs a restart, and
- * the operator is told which.  A config that does not load changes
- * nothing.
- */
+/* config.loaded: which file, and the SHA-256 of the bytes parsed. */
 static void
-reload(struct sw_env *env, const char *path, const char *const *specs,
-    size_t nspecs, const char *state_dir)
+event_config_loaded(struct sw_env *env, const char *path)
 {
-	struct sw_conf *nc = NULL;
-	struct conf_diag diag;
 	struct secevent ev;
-	char err[CONF_DIAG_LEN], *a, *b;
-	int other;
 
-	conf_diag_init(&diag);
-	if (conf_load(path, &nc, &diag) < 0) {
-		log_warnx("reload of %s refused, keeping the running config:",
-		    path);
-		conf_diag_print(stderr, &diag);
-		secevent_init(&ev, SECEV_CONFIG_REJECTED);
-		ev.reason = "invalid";
-		ev.detail = diag.n > 0 ? diag.e[0].text : "unreadable";
-		evlog_emit(env->ev, &ev);
-		return;
-	}
-	for (size_t i = 0; i < nspecs; i++)
-		conf_listen_override(nc, specs[i], &diag);
-	if (state_dir != NULL)
-		snprintf(nc->node.state_dir, sizeof(nc->node.state_dir), "%s",
-		    state_dir);
-	if (fraud_reload(env, nc, err, sizeof(err)) < 0) {
-		log_warnx("reload: policy: %s; keeping the running one", err);
-		secevent_init(&ev, SECEV_CONFIG_REJECTED);
-		ev.reason = "policy";
-		ev.detail = err;
-		evlog_emit(env->ev, &ev);
-		conf_free(nc);
-		return;
-	}
-	a = conf_text(env->conf, nc);
-	b = conf_text(nc, NULL);
-	other = a == NULL || b == NULL || strcmp(a, b) != 0;
-	free(a);
-	free(b);
-	if (other)
-		log_warnx("reload: dialplan and policy applied; other "
-		    "changes in %s take effect after a restart", path);
-	secevent_init(&ev, SECEV_CONFIG_CHANGED);
-	ev.reason = "reload";
-	ev.detail = other ? "dialplan and policy applied; other changes "
-	    "need a restart" : "dialplan and policy applied";
+	secevent_init(&ev, SECEV_CONFIG_LOADED);
+	ev.detail = path;
+	if (env->conf->digest[0] != '\0')
+		secevent_add_str(&ev, "digest", env->conf->digest);
 	evlog_emit(env->ev, &ev);
-	conf_free(nc);
 }
 
 /*
@@ -273,6 +205,17 @@ alerts_open(struct sw_env *env, struct evlog_hook *hook, struct alert **ret)
 	return 0;
 }
 
+/* OPS2: the admin zone's ACL in the running snapshot (a reload swaps
+ * it; the old one lives on for seconds, longer than a request's check) */
+static const struct acl *
+admin_acl(void *arg)
+{
+	struct sw_env *env = arg;
+
+	return atomic_load(&env->sec.rt)->zones[
+	    env->conf->admin.http_zone_idx].acl;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -282,8 +225,9 @@ main(int argc, char **argv)
 	struct conf_diag diag;
 	struct sw_env env;
 	struct control *ctl = NULL;
-	struct metrics_http *mh = NULL;
+	struct admin_http *mh = NULL;
 	struct alert *al = NULL;
+	struct reload *rl = NULL;
 	struct evlog_hook al_hook;
 	sigset_t sigs;
 	int ch, r, sig, verbose = 0;
@@ -324,9 +268,14 @@ main(int argc, char **argv)
 
 	memset(&env, 0, sizeof(env));
 	conf_diag_init(&diag);
-	if (conf_load(conf_path, &env.conf, &diag) < 0) {
-		conf_diag_print(stderr, &diag);
-		return 1;
+	{
+		struct sw_conf *c0;
+
+		if (conf_load(conf_path, &c0, &diag) < 0) {
+			conf_diag_print(stderr, &diag);
+			return 1;
+		}
+		atomic_init(&env.conf, c0);
 	}
 	for (size_t i = 0; i < nspecs; i++)
 		if (conf_listen_override(env.conf, listen_specs[i], &diag) < 0) {
@@ -406,17 +355,20 @@ main(int argc, char **argv)
 			conf_free(env.conf);
 			return 1;
 		}
-	/* OBS2: the counters before any thread counts; /metrics if asked */
+	/* OBS2: the counters before any thread counts */
 	if ((r = metrics_open(env.conf, env.nworkers, &(struct metrics_src){
 	    .bans = env.sec.bans, .loc = env.sec.loc, .relay = env.relay,
-	    .wr = env.sec.wr, .ev = env.ev })) < 0 ||
-	    (r = metrics_http_start(&env.conf->admin,
-	    env.sec.zones[env.conf->admin.http_zone_idx].acl, env.ev, &mh)) < 0)
+	    .wr = env.sec.wr, .ev = env.ev })) < 0)
 		fatalx("metrics: %s", strerror(-r));
 	/* OPS1: the socket exists before we say we listen (tests and
 	 * scripts wait for that line); its thread starts with the workers */
 	if ((r = control_open(&env, &ctl)) < 0)
 		fatalx("control socket: %s", strerror(-r));
+	/* OPS2, OBS2, OBS6: /metrics, /api (commands wait for
+	 * control_start), the dashboard, if asked */
+	if ((r = admin_http_start(&env.conf->admin, admin_acl, &env, env.ev,
+	    control_ctl(ctl), &mh)) < 0)
+		fatalx("admin http: %s", strerror(-r));
 	for (size_t i = 0; i < env.conf->nlisten; i++)
 		log_info("listening on %s (zone %s)", env.lsn_name[i],
 		    env.conf->zones[env.conf->listen[i].zone].name);
@@ -424,6 +376,14 @@ main(int argc, char **argv)
 	    env.conf->node.state_dir);
 	if ((r = alerts_open(&env, &al_hook, &al)) < 0)
 		fatalx("alerts: %s", strerror(-r));
+	control_set_alert(ctl, al);	/* `sipwall alerts`, `rates` */
+	if ((r = reload_open(&env, &(struct reload_src){ .path = conf_path,
+	    .specs = listen_specs, .nspecs = nspecs,
+	    .state_dir = state_dir }, &rl)) < 0)
+		fatalx("reload: %s", strerror(-r));
+	reload_set_alert(rl, al);
+	control_set_reload(ctl, rl);
+	event_config_loaded(&env, conf_path);
 	event_simple(&env, SECEV_DAEMON_STARTED, "sipwalld started");
 	if (env.relay != NULL && (r = relay_start(env.relay)) < 0)
 		fatalx("media thread: %s", strerror(-r));
@@ -440,16 +400,16 @@ main(int argc, char **argv)
 		if ((sig = sigtimedwait(&sigs, NULL, &tick)) < 0) {
 			if (errno == EAGAIN) {
 				state_tick(&env);
+				reload_tick(rl);
 				alert_tick(al, (int64_t)wall_ms());
 			}
 			continue;
 		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reopening the event log, reloading "
-			    "the policy");
+			    "the config");
 			evlog_reopen(env.ev);
-			reload(&env, conf_path, listen_specs, nspecs,
-			    state_dir);
+			reload_run(rl, NULL);
 			continue;
 		}
 		log_info("%s: shutting down", sig == SIGINT ? "SIGINT" :
@@ -457,8 +417,8 @@ main(int argc, char **argv)
 		break;
 	}
 	event_simple(&env, SECEV_DAEMON_STOPPING, "sipwalld stopping");
+	admin_http_stop(mh);	/* its commands run through ctl */
 	control_free(ctl);	/* no command may reach a stopped worker */
-	metrics_http_stop(mh);
 	for (unsigned i = 0; i < env.nworkers; i++)
 		worker_stop(env.workers[i]);
 	for (unsigned i = 0; i < env.nworkers; i++)
@@ -469,6 +429,7 @@ main(int argc, char **argv)
 	relay_free(env.relay);
 	evlog_set_hook(env.ev, NULL);	/* no thread emits any more */
 	alert_free(al);
+	reload_free(rl);	/* the retired configs; no reader is left */
 	state_close(&env);
 	evlog_close(env.ev);
 	connlimit_free(env.cl);

@@ -17,6 +17,7 @@
 #include "policy/scanner.h"
 #include "policy/trust.h"
 #include "sip/msg.h"
+#include "sip/tls.h"
 #include "store/store.h"
 #include "store/writer.h"
 
@@ -32,6 +33,10 @@
 /* A ban a worker just added may not be in the store yet: the
  * reconciliation leaves bans younger than this alone. */
 #define STATE_BAN_GRACE_MS	10000
+/* tls.cert_expiring: a listener's certificate that expires within this
+ * many days is reported at start and then once a day */
+#define STATE_CERT_WARN_DAYS	30
+#define STATE_CERT_CHECK_S	86400
 
 uint64_t
 wall_ms(void)
@@ -353,12 +358,25 @@ state_ban_event(struct sw_env *env, enum secevent_type type,
 
 /* ---- writes ---- */
 
+void
+state_store_error(struct sw_env *env, const char *reason, const char *detail)
+{
+	struct secevent ev;
+
+	secevent_init(&ev, SECEV_STORE_ERROR);
+	ev.reason = reason;
+	ev.detail = detail;
+	evlog_emit(env->ev, &ev);
+}
+
+/* The done of writes nobody waits for: arg is the env. */
 static void
 wop_failed(void *arg, int result)
 {
-	(void)arg;
-	if (result < 0)
-		log_warnx("store write failed: %s", store_strerror(result));
+	if (result >= 0)
+		return;
+	log_warnx("store write failed: %s", store_strerror(result));
+	state_store_error(arg, "write_failed", store_strerror(result));
 }
 
 void
@@ -369,10 +387,13 @@ state_ban_persist(struct sw_env *env, const struct ban_entry *e)
 	memset(&op, 0, sizeof(op));
 	op.type = STORE_WOP_BAN_PUT;
 	op.done = wop_failed;
+	op.arg = env;
 	ban_to_row(env, e, &op.u.ban);
-	if (store_writer_submit(env->sec.wr, &op) < 0)
+	if (store_writer_submit(env->sec.wr, &op) < 0) {
 		log_warnx("store queue full: ban of %s not persisted",
 		    op.u.ban.key);
+		state_store_error(env, "queue_full", "a ban not persisted");
+	}
 }
 
 static void
@@ -385,9 +406,11 @@ ban_unpersist(struct sw_env *env, const struct ban_entry *e)
 	memset(&op, 0, sizeof(op));
 	op.type = STORE_WOP_BAN_DELETE;
 	cpy(op.u.ban_del.key, sizeof(op.u.ban_del.key), row.key);
-	if (store_writer_submit(env->sec.wr, &op) < 0)
+	if (store_writer_submit(env->sec.wr, &op) < 0) {
 		log_warnx("store queue full: unban of %s not persisted",
 		    row.key);
+		state_store_error(env, "queue_full", "an unban not persisted");
+	}
 	/* the strikes outlive the ban, so the next one escalates */
 	memset(&op, 0, sizeof(op));
 	op.type = STORE_WOP_BAN_HISTORY_PUT;
@@ -405,7 +428,7 @@ state_reg_persist(struct sw_env *env, const char *aor, const struct binding *b,
 
 	memset(&op, 0, sizeof(op));
 	op.done = done != NULL ? done : wop_failed;
-	op.arg = arg;
+	op.arg = done != NULL ? arg : env;
 	if (del) {
 		op.type = STORE_WOP_REG_DELETE;
 		cpy(op.u.reg_del.aor, sizeof(op.u.reg_del.aor), aor);
@@ -451,10 +474,20 @@ sip_method_of_conf(int m)
 	return (uint8_t)sip_method_lookup(slice_cstr(conf_method_name(m)));
 }
 
-static int
-build_zones(struct sw_env *env)
+void
+state_rt_free(struct sw_rt *rt)
 {
-	const struct sw_conf *c = env->conf;
+	if (rt == NULL)
+		return;
+	for (size_t z = 0; z < CONF_MAX_ZONES; z++)
+		acl_free(rt->zones[z].acl);
+	acl_free(rt->never);
+	free(rt);
+}
+
+static int
+build_zones(const struct sw_conf *c, struct sw_rt *rt)
+{
 	struct cidr allow[CONF_MAX_CIDRS], deny[CONF_MAX_CIDRS];
 	struct cidr never[CONF_MAX_CIDRS * (CONF_MAX_ZONES + 1)];
 	size_t nnever = 0;
@@ -462,7 +495,7 @@ build_zones(struct sw_env *env)
 
 	for (size_t z = 0; z < c->nzones; z++) {
 		const struct conf_zone *cz = &c->zones[z];
-		struct zone_rt *zr = &env->sec.zones[z];
+		struct zone_rt *zr = &rt->zones[z];
 
 		zr->trusted = cz->trust == CONF_TRUST_TRUSTED;
 		zr->auth = cz->auth == CONF_AUTH_REQUIRED;
@@ -493,7 +526,29 @@ build_zones(struct sw_env *env)
 	}
 	for (size_t i = 0; i < c->bans.nnever; i++)
 		cidr_of_conf(&c->bans.never[i], &never[nnever++]);
-	return acl_build(never, nnever, NULL, 0, &env->sec.never);
+	return acl_build(never, nnever, NULL, 0, &rt->never);
+}
+
+int
+state_rt_build(const struct sw_conf *c, struct sw_rt **ret)
+{
+	struct sw_rt *rt;
+	int r;
+
+	*ret = NULL;
+	if ((rt = calloc(1, sizeof(*rt))) == NULL)
+		return -ENOMEM;
+	if ((r = build_zones(c, rt)) < 0) {
+		state_rt_free(rt);
+		return r;
+	}
+	rt->regp.min_expires = c->registrar.min_expires_ms / 1000;
+	rt->regp.max_expires = c->registrar.max_expires_ms / 1000;
+	rt->regp.default_expires = c->registrar.default_expires_ms / 1000;
+	rt->regp.max_contacts = c->registrar.max_contacts;
+	rt->regp.nat_expires = c->registrar.nat_expires_ms / 1000;
+	*ret = rt;
+	return 0;
 }
 
 static int
@@ -506,7 +561,9 @@ build_auth(struct sw_env *env)
 	const char *why = NULL;
 	int r;
 
-	s->realm = slice_cstr(c->auth.realm);
+	/* a copy: the config it came from is freed after a reload */
+	snprintf(s->realm_buf, sizeof(s->realm_buf), "%s", c->auth.realm);
+	s->realm = slice_cstr(s->realm_buf);
 	for (size_t i = 0; i < c->auth.nalgorithms; i++) {
 		enum digest_alg a = c->auth.algorithms[i] == CONF_ALG_MD5 ?
 		    DIGEST_ALG_MD5 : DIGEST_ALG_SHA256;
@@ -533,11 +590,6 @@ build_auth(struct sw_env *env)
 	s->dv.nonce = &s->nonce;
 	s->dv.replay = s->replay;
 	s->dv.fake_key = s->fake_key;
-	s->regp.min_expires = c->registrar.min_expires_ms / 1000;
-	s->regp.max_expires = c->registrar.max_expires_ms / 1000;
-	s->regp.default_expires = c->registrar.default_expires_ms / 1000;
-	s->regp.max_contacts = c->registrar.max_contacts;
-	s->regp.nat_expires = c->registrar.nat_expires_ms / 1000;
 	return 0;
 }
 
@@ -551,7 +603,7 @@ build_policy(struct sw_env *env)
 		.capacity = STATE_BAN_CAPACITY,
 		.first_ms = c->bans.first_ms, .factor = c->bans.factor,
 		.max_ms = c->bans.max_ms, .forget_ms = c->bans.forget_ms,
-		.allow = s->never,
+		.allow = atomic_load(&s->rt)->never,
 	};
 	struct bf_conf fc = {
 		.capacity = STATE_BF_CAPACITY,
@@ -655,8 +707,14 @@ state_open(struct sw_env *env)
 		log_warnx("store writer: %s", msg);
 		return r;
 	}
-	if ((r = build_zones(env)) < 0 || (r = build_auth(env)) < 0 ||
-	    (r = build_policy(env)) < 0)
+	{
+		struct sw_rt *rt;
+
+		if ((r = state_rt_build(c, &rt)) < 0)
+			return r;
+		atomic_store(&s->rt, rt);
+	}
+	if ((r = build_auth(env)) < 0 || (r = build_policy(env)) < 0)
 		return r;
 	if ((r = acct_table_new(1024, &s->accts)) < 0 ||
 	    (r = loc_new(STATE_LOC_EXPECTED, &s->loc)) < 0)
@@ -799,6 +857,41 @@ reg_expired(void *arg, const char *aor, const struct binding *b)
 	evlog_emit(env->ev, &ev);
 }
 
+/*
+ * tls.cert_expiring for each TLS listener whose certificate expires
+ * within STATE_CERT_WARN_DAYS or has expired.  days_left is rounded
+ * down: 0 within a day, -1 expired less than a day ago.
+ */
+static void
+certs_check(struct sw_env *env, int64_t now)
+{
+	const struct sw_conf *c = env->conf;
+	char subject[256];
+
+	for (size_t i = 0; i < c->nlisten && i < CONF_MAX_LISTEN; i++) {
+		struct secevent ev;
+		int64_t left, days;
+
+		if (env->tls[i] == NULL || tls_ctx_cert_expiry(env->tls[i],
+		    now, &left, subject, sizeof(subject)) < 0 ||
+		    left > (int64_t)STATE_CERT_WARN_DAYS * 86400)
+			continue;
+		days = left >= 0 ? left / 86400 : -((86399 - left) / 86400);
+		log_warnx("%s: the certificate %s %s (%lld days)",
+		    env->lsn_name[i], subject, left > 0 ? "expires soon" :
+		    "has expired", (long long)days);
+		secevent_init(&ev, SECEV_TLS_CERT_EXPIRING);
+		ev.transport = "tls";
+		ev.listener = env->lsn_name[i];
+		ev.zone = c->zones[c->listen[i].zone].name;
+		ev.reason = left > 0 ? "expiring" : "expired";
+		secevent_add_int(&ev, "days_left", days);
+		if (subject[0] != '\0')
+			secevent_add_str(&ev, "subject", subject);
+		evlog_emit(env->ev, &ev);
+	}
+}
+
 static void
 bans_sweep(struct sw_env *env)
 {
@@ -840,6 +933,10 @@ state_tick(struct sw_env *env)
 	loc_expire(s->loc, (int64_t)time(NULL), reg_expired, env);
 	bans_sweep(env);
 	fraud_tick(env);
+	if ((int64_t)time(NULL) >= s->cert_check_s) {
+		s->cert_check_s = (int64_t)time(NULL) + STATE_CERT_CHECK_S;
+		certs_check(env, (int64_t)time(NULL));
+	}
 }
 
 void
@@ -864,8 +961,6 @@ state_close(struct sw_env *env)
 	scan_db_free(s->sigs_extra);
 	scan_bh_free(s->bh);
 	trust_free(s->trust);
-	for (size_t z = 0; z < CONF_MAX_ZONES; z++)
-		acl_free(s->zones[z].acl);
-	acl_free(s->never);
+	state_rt_free(atomic_load(&s->rt));
 	memset(s, 0, sizeof(*s));
 }

@@ -171,6 +171,30 @@ uas_event(struct worker *w, enum secevent_type type,
 	worker_event(w, &ev, src);
 }
 
+/*
+ * `to` is what was dialled: the Request-URI's user part, or the whole
+ * Request-URI when it has none (wire bytes; secevent escapes and cuts).
+ */
+void
+uas_route_failed(struct worker *w, const struct sip_msg *m,
+    const struct sip_dest *src, unsigned status, const char *reason)
+{
+	struct secevent ev;
+	const struct sip_hdr *ua = sip_msg_hdr(m, SIP_H_USER_AGENT);
+	struct slice to = m->ruri.user.len > 0 ? m->ruri.user : m->ruri.raw;
+
+	secevent_init(&ev, SECEV_ROUTE_FAILED);
+	ev.reason = reason;
+	ev.status = (int)status;
+	ev.method = m->method_s;
+	ev.call_id = m->call_id;
+	if (ua != NULL)
+		ev.user_agent = ua->value;
+	if (to.len > 0)
+		secevent_add_slice(&ev, "to", to);
+	worker_event(w, &ev, src);
+}
+
 static void
 cancel(struct worker *w, struct txn *t, const struct sip_msg *m,
     const struct sip_dest *src)
@@ -179,6 +203,7 @@ cancel(struct worker *w, struct txn *t, const struct sip_msg *m,
 
 	if (inv == NULL) {
 		uas_reply(w, t, m, src, 481, NULL, NULL);
+		uas_event(w, SECEV_SIP_NO_MATCH, m, src, 481, "no transaction");
 		return;
 	}
 	/* 9.2: the CANCEL itself is always answered 200 when it matched;
@@ -283,6 +308,7 @@ uas_request(struct worker *w, const struct sip_msg *m,
 	if (m->to.has_tag) {
 		/* an OPTIONS or REGISTER naming a dialog */
 		uas_reply(w, t, m, src, 481, NULL, NULL);
+		uas_event(w, SECEV_SIP_NO_MATCH, m, src, 481, "no dialog");
 		return;
 	}
 	switch ((enum sip_method)m->method) {
@@ -313,7 +339,7 @@ uas_request(struct worker *w, const struct sip_msg *m,
 	case SIP_M_PUBLISH:
 	case SIP_M_REFER:
 		uas_reply(w, t, m, src, 404, NULL, NULL);
-		uas_event(w, SECEV_ROUTE_FAILED, m, src, 404, "no route");
+		uas_route_failed(w, m, src, 404, "no route");
 		return;
 	case SIP_M_BYE:
 	case SIP_M_PRACK:
@@ -322,6 +348,7 @@ uas_request(struct worker *w, const struct sip_msg *m,
 	case SIP_M_NOTIFY:
 		/* only meaningful inside a dialog */
 		uas_reply(w, t, m, src, 481, NULL, NULL);
+		uas_event(w, SECEV_SIP_NO_MATCH, m, src, 481, "no dialog");
 		return;
 	default:
 		uas_reply(w, t, m, src, 501, NULL, UAS_ALLOW);

@@ -195,6 +195,8 @@ on_tick(uv_timer_t *h)
 
 /* ---- the message path ---- */
 
+/* sip.oversized, sip.invalid (well-formed, failed a sanity check) or
+ * sip.malformed; all three count as malformed in the metrics. */
 static void
 reject_malformed(struct worker *w, const struct sip_dest *src,
     const uint8_t *buf, size_t len, const struct sip_perr *err)
@@ -207,8 +209,8 @@ reject_malformed(struct worker *w, const struct sip_dest *src,
 	else
 		w->st.malformed++;
 	metrics_verdict(w->env->conf->listen[src->lsn].zone, MET_V_MALFORMED);
-	secevent_init(&ev, oversized ? SECEV_SIP_OVERSIZED :
-	    SECEV_SIP_MALFORMED);
+	secevent_init(&ev, oversized ? SECEV_SIP_OVERSIZED : err->invalid ?
+	    SECEV_SIP_INVALID : SECEV_SIP_MALFORMED);
 	ev.reason = err->reason;
 	ev.sample = slice_make(buf, len);
 	secevent_add_int(&ev, "offset", (long long)err->off);
@@ -220,6 +222,27 @@ reject_malformed(struct worker *w, const struct sip_dest *src,
 		uas_reply_stateless(w, &w->echo, src, err->status, err->reason,
 		    NULL);
 	}
+	worker_event(w, &ev, src);
+}
+
+/* sip.no_match: a response no client transaction (or NAT ping) waits
+ * for; dropped.  Rate limited by evlog per source. */
+static void
+stray_response(struct worker *w, const struct sip_msg *m,
+    const struct sip_dest *src)
+{
+	struct secevent ev;
+	const struct sip_hdr *ua = sip_msg_hdr(m, SIP_H_SERVER);
+
+	if (ua == NULL)
+		ua = sip_msg_hdr(m, SIP_H_USER_AGENT);
+	secevent_init(&ev, SECEV_SIP_NO_MATCH);
+	ev.reason = "no transaction";
+	ev.method = m->cseq_method_s;
+	ev.call_id = m->call_id;
+	if (ua != NULL)
+		ev.user_agent = ua->value;
+	secevent_add_int(&ev, "response", m->status);
 	worker_event(w, &ev, src);
 }
 
@@ -317,6 +340,7 @@ process(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
 			err.status = 400;
 			err.reason = "Incomplete Message";
 			err.off = len;
+			err.invalid = 0;
 		}
 		reject_malformed(w, src, buf, len, &err);
 		return;
@@ -341,8 +365,9 @@ process(struct worker *w, const struct sip_dest *src, const uint8_t *buf,
 		metrics_req_end();
 	} else {
 		w->st.responses++;
-		if (!natping_response(w->np, &m))
-			txn_client_response(w->txl, &m, src);
+		if (!natping_response(w->np, &m) &&
+		    !txn_client_response(w->txl, &m, src))
+			stray_response(w, &m, src);
 	}
 	worker_tick_rearm(w);
 }

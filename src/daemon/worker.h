@@ -112,6 +112,9 @@ void	uas_reply_limit(struct worker *w, struct txn *t,
 void	uas_event(struct worker *w, enum secevent_type type,
 	    const struct sip_msg *m, const struct sip_dest *src, unsigned status,
 	    const char *reason);
+/* route.failed for m: uas_event() plus the destination as `to`. */
+void	uas_route_failed(struct worker *w, const struct sip_msg *m,
+	    const struct sip_dest *src, unsigned status, const char *reason);
 /* Answer without a transaction (malformed input, overload). */
 void	uas_reply_stateless(struct worker *w, const struct sip_echo *e,
 	    const struct sip_dest *src, unsigned status, const char *reason,

@@ -11,8 +11,14 @@
  * country set and the pending new-country list; a producer holds it for
  * a few counter updates and linear scans of fixed tables.  The closed
  * window, the baselines and the alert states belong to the main thread
- * (alert_tick) and need no lock.  a->dq_mtx guards the delivery queue.
- * Events are emitted with no lock held: evlog calls alert_feed() back.
+ * (alert_tick) and need no lock.  a->conf_mtx guards the rules (a->conf,
+ * a->hours): alert_tick holds it throughout, alert_reconf() to swap
+ * them.  a->dq_mtx guards the delivery queue and the webhook settings
+ * the delivery thread reads (a->wh).  a->hist_mtx guards what the
+ * control thread reads (the alert history and the rate history).
+ * Order: conf_mtx, then any of mtx, dq_mtx, hist_mtx, each alone.
+ * Events are emitted with only conf_mtx held: evlog calls alert_feed()
+ * back, which takes mtx.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -116,6 +122,41 @@ struct kstate {
 	int64_t		last_ms;
 };
 
+/* An alert raised or cleared, as `sipwall alerts` shows it. */
+struct hist {
+	int64_t		at_ms;
+	uint8_t		rule, metric, cleared, active;
+	uint8_t		has_baseline, nsrc, nacct, has_window;
+	char		account[ALERT_KEY_MAX + 1];	/* "": none */
+	char		cc[4];
+	char		to[24];
+	uint64_t	value, limit;
+	double		baseline;
+	uint32_t	window_s;
+	int64_t		window_start, window_end;
+	struct topk_ent	src[ALERT_HIST_TOP], acct[ALERT_HIST_TOP];
+};
+
+/* A metric's closed windows, for `sipwall rates`. */
+struct rate_pt {
+	int64_t		t;		/* window start, ms */
+	uint64_t	count;
+	double		baseline;
+	uint8_t		has_baseline;
+};
+
+struct rate_ring {
+	struct rate_pt	p[ALERT_RATE_HISTORY];
+	size_t		head, n;	/* oldest at p[head] */
+};
+
+/* The webhook as the delivery thread uses it. */
+struct webhook {
+	char		url[CONF_URL_MAX + 1];	/* "": none */
+	uint32_t	timeout_ms;
+	uint32_t	retries;
+};
+
 /* One alert (or its end) on its way out, built by the main thread. */
 struct alert_rec {
 	enum alert_rule		 rule;
@@ -135,6 +176,7 @@ struct alert_rec {
 };
 
 struct alert {
+	pthread_mutex_t		 conf_mtx;	/* conf, hours */
 	struct conf_alerts	 conf;
 	struct conf_hours	 hours[CONF_MAX_HOURS];
 	char			 home_cc[4];
@@ -170,6 +212,15 @@ struct alert {
 	size_t			 dq_head, dq_n;
 	int			 dq_busy;	/* the head is being delivered */
 	int			 stopping;
+	struct webhook		 wh;
+
+	/* OPS1: what the control thread reads */
+	pthread_mutex_t		 hist_mtx;
+	struct hist		 hist[ALERT_HISTORY];
+	size_t			 hist_head, hist_n;	/* oldest first */
+	struct rate_ring	 rate[ALERT_M_MAX];
+	double			 cur_bl[ALERT_M_MAX];	/* current window's */
+	uint8_t			 cur_has_bl[ALERT_M_MAX];
 
 	_Atomic uint64_t	 st_windows, st_raised, st_cleared, st_delivered;
 	_Atomic uint64_t	 st_failed, st_queue_full, st_nc_lost;
@@ -584,9 +635,10 @@ payload(const struct alert *a, const struct alert_rec *r)
 	if (o == NULL)
 		return NULL;
 	json_object_set_new(o, "v", json_integer(1));
-	json_object_set_new(o, "type", json_string("alert.raised"));
-	json_object_set_new(o, "id", json_integer(
-	    secevent_type_id(SECEV_ALERT_RAISED)));
+	json_object_set_new(o, "type", json_string(r->cleared ?
+	    "alert.cleared" : "alert.raised"));
+	json_object_set_new(o, "id", json_integer(secevent_type_id(
+	    r->cleared ? SECEV_ALERT_CLEARED : SECEV_ALERT_RAISED)));
 	json_object_set_new(o, "ts", json_string(iso_ms(r->now_ms, t,
 	    sizeof(t))));
 	json_object_set_new(o, "node", json_string(a->node));
@@ -669,7 +721,9 @@ delivery_failed(struct alert *a, const char *reason, int result,
 	struct secevent ev;
 	char target[SECEVENT_MAX_KV_STR];
 
-	url_target(a->conf.webhook, target, sizeof(target));
+	pthread_mutex_lock(&a->dq_mtx);
+	url_target(a->wh.url, target, sizeof(target));
+	pthread_mutex_unlock(&a->dq_mtx);
 	secevent_init(&ev, SECEV_ALERT_DELIVERY_FAILED);
 	ev.reason = reason;
 	ev.detail = result < 0 ? strerror(-result) : NULL;
@@ -770,6 +824,7 @@ static void *
 deliver_main(void *arg)
 {
 	struct alert *a = arg;
+	struct webhook wh;
 	char *body;
 	unsigned attempts;
 	size_t left;
@@ -784,14 +839,19 @@ deliver_main(void *arg)
 			break;
 		body = a->dq[a->dq_head];
 		a->dq_busy = 1;
+		/* a reload may change the webhook: this alert goes where
+		 * the settings pointed when its first attempt began */
+		wh = a->wh;
 		for (attempts = 1;; attempts++) {
 			uint32_t delay;
 
 			pthread_mutex_unlock(&a->dq_mtx);
-			r = a->post(a->post_arg, a->conf.webhook, body,
-			    strlen(body), a->conf.webhook_timeout_ms);
+			r = wh.url[0] == '\0' ? -EDESTADDRREQ : a->post(
+			    a->post_arg, wh.url, body, strlen(body),
+			    wh.timeout_ms);
 			pthread_mutex_lock(&a->dq_mtx);
-			if (r == 0 || attempts > a->conf.retries || a->stopping)
+			if (r == 0 || attempts > wh.retries || a->stopping ||
+			    wh.url[0] == '\0')
 				break;
 			delay = a->backoff_ms;
 			for (unsigned i = 1; i < attempts &&
@@ -877,14 +937,101 @@ alert_drain(struct alert *a, uint32_t timeout_ms)
  * Evaluation (main thread)
  */
 
+/* The newest ALERT_HIST_TOP entries of t, biggest first, into out. */
+static uint8_t
+hist_top(const struct topk *t, struct topk_ent out[ALERT_HIST_TOP])
+{
+	struct topk_ent s[ALERT_TOPK_TRACK];
+	size_t n = topk_sorted(t, s);
+
+	if (n > ALERT_HIST_TOP)
+		n = ALERT_HIST_TOP;
+	memcpy(out, s, n * sizeof(out[0]));
+	return (uint8_t)n;
+}
+
+static bool
+same_key(const struct hist *h, const struct alert_rec *r)
+{
+	return h->rule == r->rule && h->metric == r->metric &&
+	    strcmp(h->account, r->account != NULL ? r->account : "") == 0;
+}
+
+/* Keep r for `sipwall alerts`; a clearing ends the alert it clears. */
+static void
+remember(struct alert *a, const struct alert_rec *r)
+{
+	struct hist *h;
+
+	pthread_mutex_lock(&a->hist_mtx);
+	for (size_t i = 0; i < a->hist_n; i++) {
+		struct hist *o = &a->hist[(a->hist_head + i) % ALERT_HISTORY];
+
+		/* a raising (or its reminder) is over once cleared or
+		 * raised again */
+		if (o->active && same_key(o, r))
+			o->active = 0;
+	}
+	if (a->hist_n == ALERT_HISTORY) {
+		a->hist_head = (a->hist_head + 1) % ALERT_HISTORY;
+		a->hist_n--;
+	}
+	h = &a->hist[(a->hist_head + a->hist_n++) % ALERT_HISTORY];
+	memset(h, 0, sizeof(*h));
+	h->at_ms = r->now_ms;
+	h->rule = (uint8_t)r->rule;
+	h->metric = (uint8_t)r->metric;
+	h->cleared = r->cleared != 0;
+	h->active = !r->cleared;
+	if (r->account != NULL)
+		snprintf(h->account, sizeof(h->account), "%s", r->account);
+	if (r->cc != NULL)
+		snprintf(h->cc, sizeof(h->cc), "%s", r->cc);
+	if (r->to != NULL)
+		snprintf(h->to, sizeof(h->to), "%s", r->to);
+	h->value = r->value;
+	h->limit = r->limit;
+	h->baseline = r->baseline;
+	h->has_baseline = r->has_baseline != 0;
+	h->window_s = a->conf.window_ms / 1000;
+	if (r->w != NULL) {
+		h->has_window = 1;
+		h->window_start = r->w->start_ms;
+		h->window_end = r->w->end_ms;
+		h->nsrc = hist_top(&r->w->src[r->metric], h->src);
+		h->nacct = hist_top(&r->w->acct[r->metric], h->acct);
+	} else if (r->srclen > 0 && r->srclen <= ALERT_SRC_KEY) {
+		h->nsrc = 1;
+		h->src[0].count = 1;
+		h->src[0].klen = (uint8_t)r->srclen;
+		memcpy(h->src[0].key, r->src, r->srclen);
+	}
+	pthread_mutex_unlock(&a->hist_mtx);
+}
+
+/* The webhook POST of r, when there is a webhook. */
+static void
+post_rec(struct alert *a, const struct alert_rec *r)
+{
+	char *body;
+
+	if (a->conf.webhook[0] == '\0' || !a->thr_started)
+		return;
+	if ((body = payload(a, r)) == NULL) {
+		delivery_failed(a, "payload", -ENOMEM, 0, 1);
+		return;
+	}
+	enqueue(a, body);
+}
+
 static void
 emit(struct alert *a, const struct alert_rec *r)
 {
 	struct secevent_counter ctr[ALERT_M_MAX];
 	struct secevent ev;
 	char bl[32], srcs[ALERT_KV_LIST], accts[ALERT_KV_LIST], cc[8];
-	char *body;
 
+	remember(a, r);
 	secevent_init(&ev, r->cleared ? SECEV_ALERT_CLEARED :
 	    SECEV_ALERT_RAISED);
 	ev.reason = rule_names[r->rule];
@@ -894,6 +1041,8 @@ emit(struct alert *a, const struct alert_rec *r)
 	if (r->cleared) {
 		stat_inc(&a->st_cleared);
 		evlog_emit(a->ev, &ev);
+		/* the receiver that paged someone hears the end too */
+		post_rec(a, r);
 		return;
 	}
 	stat_inc(&a->st_raised);
@@ -927,13 +1076,7 @@ emit(struct alert *a, const struct alert_rec *r)
 		secevent_add_str(&ev, "top_sources", srcs);
 	}
 	evlog_emit(a->ev, &ev);
-	if (a->conf.webhook[0] == '\0' || !a->thr_started)
-		return;
-	if ((body = payload(a, r)) == NULL) {
-		delivery_failed(a, "payload", -ENOMEM, 0, 1);
-		return;
-	}
-	enqueue(a, body);
+	post_rec(a, r);
 }
 
 /* A rule's verdict on a global (rule, metric) state. */
@@ -1036,12 +1179,47 @@ metric_limit(const struct conf_alerts *c, enum alert_metric m)
 	}
 }
 
+/* A closed window's count of m and the baseline it was held against. */
+static void
+rate_push(struct alert *a, int m, int64_t t, uint64_t count, double b,
+    int has_b)
+{
+	struct rate_ring *rr = &a->rate[m];
+
+	if (rr->n == ALERT_RATE_HISTORY) {
+		rr->head = (rr->head + 1) % ALERT_RATE_HISTORY;
+		rr->n--;
+	}
+	rr->p[(rr->head + rr->n++) % ALERT_RATE_HISTORY] = (struct rate_pt){
+		.t = t, .count = count, .baseline = b,
+		.has_baseline = (uint8_t)(has_b != 0) };
+}
+
+/* The baselines the window now open will be held against. */
+static void
+cur_baselines(struct alert *a)
+{
+	int slot = baseline_slot_of((time_t)(a->cur->start_ms / 1000));
+	double b[ALERT_M_MAX] = { 0 };
+	uint8_t has[ALERT_M_MAX] = { 0 };
+
+	for (int m = 0; m < ALERT_M_BASELINED; m++)
+		has[m] = baseline_get(&a->bl, (size_t)m, slot, &b[m]) == 0;
+	pthread_mutex_lock(&a->hist_mtx);
+	memcpy(a->cur_bl, b, sizeof(b));
+	memcpy(a->cur_has_bl, has, sizeof(has));
+	pthread_mutex_unlock(&a->hist_mtx);
+}
+
 static void
 evaluate(struct alert *a, const struct window *w, int64_t now_ms)
 {
 	const struct conf_alerts *c = &a->conf;
 	int slot = baseline_slot_of((time_t)(w->start_ms / 1000));
 	char top[ALERT_KEY_MAX + 1];
+	double bls[ALERT_M_MAX] = { 0 };
+	int hasb[ALERT_M_MAX] = { 0 };
+	int on = c->enabled;	/* off by a reload: learn, raise nothing */
 
 	for (int m = 0; m < ALERT_M_BASELINED; m++) {
 		struct alert_rec r;
@@ -1065,8 +1243,10 @@ evaluate(struct alert *a, const struct window *w, int64_t now_ms)
 
 		/* (a) ratio against the hour-of-week baseline */
 		has_b = baseline_get(&a->bl, (size_t)m, slot, &b) == 0;
+		bls[m] = b;
+		hasb[m] = has_b;
 		thr = (double)c->factor * b;
-		active = has_b && x >= c->min_count && (double)x > thr;
+		active = on && has_b && x >= c->min_count && (double)x > thr;
 		r.rule = RULE_RATIO;
 		r.baseline = b;
 		r.has_baseline = has_b;
@@ -1082,7 +1262,7 @@ evaluate(struct alert *a, const struct window *w, int64_t now_ms)
 		r.has_baseline = 0;
 		r.account = NULL;
 		if (m == ALERT_M_CALLS_ACCOUNT) {
-			for (size_t i = 0; c->calls_per_account > 0 &&
+			for (size_t i = 0; on && c->calls_per_account > 0 &&
 			    i < w->acct[m].n; i++) {
 				const struct topk_ent *e = &w->acct[m].e[i];
 				char key[ALERT_KEY_MAX + 1];
@@ -1097,7 +1277,7 @@ evaluate(struct alert *a, const struct window *w, int64_t now_ms)
 			}
 		} else {
 			r.limit = lim;
-			judge(a, &r, lim > 0 && x > lim);
+			judge(a, &r, on && lim > 0 && x > lim);
 		}
 
 		/* learn; while the ratio alert is on, at most twice the
@@ -1113,8 +1293,10 @@ evaluate(struct alert *a, const struct window *w, int64_t now_ms)
 	}
 	sweep_keys(a, now_ms);
 
-	/* (d) calls outside business hours */
-	if (c->nhours > 0 && c->off_hours_calls > 0) {
+	/* (d) calls outside business hours (and the end of such an
+	 * alert when a reload turned the rule off) */
+	if ((on && c->nhours > 0 && c->off_hours_calls > 0) ||
+	    a->g[RULE_OFF_HOURS][ALERT_M_CALLS_OFF_HOURS].raised) {
 		struct alert_rec r;
 
 		memset(&r, 0, sizeof(r));
@@ -1124,8 +1306,14 @@ evaluate(struct alert *a, const struct window *w, int64_t now_ms)
 		r.now_ms = now_ms;
 		r.value = w->count[ALERT_M_CALLS_OFF_HOURS];
 		r.limit = c->off_hours_calls;
-		judge(a, &r, r.value > c->off_hours_calls);
+		judge(a, &r, on && c->nhours > 0 && c->off_hours_calls > 0 &&
+		    r.value > c->off_hours_calls);
 	}
+	pthread_mutex_lock(&a->hist_mtx);
+	for (int m = 0; m < ALERT_M_MAX; m++)
+		rate_push(a, m, w->start_ms, window_value(w, m), bls[m],
+		    hasb[m]);
+	pthread_mutex_unlock(&a->hist_mtx);
 	stat_inc(&a->st_windows);
 	(void)baseline_save(&a->bl, a->wr, now_ms / 1000);
 }
@@ -1167,7 +1355,7 @@ new_countries(struct alert *a, int64_t now_ms)
 		struct country_row *row;
 		struct store_wop op;
 
-		if (a->conf.new_country) {
+		if (a->conf.new_country && a->conf.enabled) {
 			struct alert_rec r;
 
 			memset(&r, 0, sizeof(r));
@@ -1239,13 +1427,18 @@ alert_tick(struct alert *a, int64_t now_ms)
 
 	if (a == NULL)
 		return;
+	pthread_mutex_lock(&a->conf_mtx);
 	if (a->conf.nhours > 0 && localtime_r(&now, &tm) != NULL)
 		atomic_store_explicit(&a->off_hours,
 		    !in_hours(a->hours, a->conf.nhours, &tm),
 		    memory_order_relaxed);
+	else if (a->conf.nhours == 0)
+		atomic_store_explicit(&a->off_hours, 0, memory_order_relaxed);
 	new_countries(a, now_ms);
-	if (now_ms < a->cur->end_ms)
+	if (now_ms < a->cur->end_ms) {
+		pthread_mutex_unlock(&a->conf_mtx);
 		return;
+	}
 
 	pthread_mutex_lock(&a->mtx);
 	w = a->cur;
@@ -1258,6 +1451,8 @@ alert_tick(struct alert *a, int64_t now_ms)
 	if (now_ms >= w->end_ms + (int64_t)a->conf.window_ms)
 		w->partial = 1;
 	evaluate(a, w, now_ms);
+	cur_baselines(a);
+	pthread_mutex_unlock(&a->conf_mtx);
 }
 
 /*
@@ -1274,13 +1469,61 @@ country_load(void *arg, const char *account, const char *cc, int64_t first)
 	return 0;
 }
 
+static void
+webhook_of(const struct conf_alerts *c, struct webhook *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->url, sizeof(ret->url), "%s", c->webhook);
+	ret->timeout_ms = c->webhook_timeout_ms;
+	ret->retries = c->retries;
+}
+
+/* libcurl (unless the caller posts) and the delivery thread, which
+ * takes no signals.  0 or -errno. */
+static int
+delivery_start(struct alert *a)
+{
+	sigset_t all, old;
+	int r;
+
+	if (a->thr_started)
+		return 0;
+	if (a->post == curl_post && !a->curl_init) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return -ENOMEM;
+		a->curl_init = 1;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&a->thr, NULL, deliver_main, a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0)
+		return -r;
+	a->thr_started = 1;
+	return 0;
+}
+
+/* Business hours of c into ret; 0 or -EINVAL (logged). */
+static int
+hours_of(const struct conf_alerts *c, struct conf_hours *ret)
+{
+	char why[128];
+
+	for (size_t i = 0; i < c->nhours; i++)
+		if (conf_hours_parse(c->hours[i], &ret[i], why,
+		    sizeof(why)) < 0) {
+			log_warnx("alerts: hours \"%s\": %s", c->hours[i],
+			    why);
+			return -EINVAL;
+		}
+	return 0;
+}
+
 int
 alert_new(const struct alert_opts *o, int64_t now_ms, struct alert **ret)
 {
 	struct alert *a;
 	pthread_condattr_t ca;
-	sigset_t all, old;
-	char why[128];
 	int r;
 
 	if (o == NULL || o->conf == NULL || o->conf->window_ms < 1000 ||
@@ -1290,11 +1533,14 @@ alert_new(const struct alert_opts *o, int64_t now_ms, struct alert **ret)
 		return -ENOMEM;
 	pthread_mutex_init(&a->mtx, NULL);
 	pthread_mutex_init(&a->dq_mtx, NULL);
+	pthread_mutex_init(&a->conf_mtx, NULL);
+	pthread_mutex_init(&a->hist_mtx, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&a->dq_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	a->conf = *o->conf;
+	webhook_of(&a->conf, &a->wh);
 	a->ev = o->ev;
 	a->wr = o->wr;
 	snprintf(a->home_cc, sizeof(a->home_cc), "%s",
@@ -1304,14 +1550,8 @@ alert_new(const struct alert_opts *o, int64_t now_ms, struct alert **ret)
 	a->post = o->post != NULL ? o->post : curl_post;
 	a->post_arg = o->post_arg;
 	a->backoff_ms = o->backoff_ms > 0 ? o->backoff_ms : ALERT_BACKOFF_MS;
-	for (size_t i = 0; i < a->conf.nhours; i++)
-		if (conf_hours_parse(a->conf.hours[i], &a->hours[i], why,
-		    sizeof(why)) < 0) {
-			log_warnx("alerts: hours \"%s\": %s", a->conf.hours[i],
-			    why);
-			r = -EINVAL;
-			goto fail;
-		}
+	if ((r = hours_of(&a->conf, a->hours)) < 0)
+		goto fail;
 	if ((r = baseline_init(&a->bl, a->conf.window_ms, metric_names,
 	    ALERT_M_BASELINED)) < 0)
 		goto fail;
@@ -1331,30 +1571,47 @@ alert_new(const struct alert_opts *o, int64_t now_ms, struct alert **ret)
 		    store_strerror(r));
 		goto fail;
 	}
-
-	if (a->conf.webhook[0] != '\0') {
-		if (o->post == NULL) {
-			if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-				r = -ENOMEM;
-				goto fail;
-			}
-			a->curl_init = 1;
-		}
-		/* the delivery thread takes no signals */
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		r = pthread_create(&a->thr, NULL, deliver_main, a);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (r != 0) {
-			r = -r;
-			goto fail;
-		}
-		a->thr_started = 1;
-	}
+	cur_baselines(a);
+	if (a->conf.webhook[0] != '\0' && (r = delivery_start(a)) < 0)
+		goto fail;
 	*ret = a;
 	return 0;
 fail:
 	alert_free(a);
+	return r;
+}
+
+int
+alert_reconf(struct alert *a, const struct conf_alerts *c)
+{
+	struct conf_hours hours[CONF_MAX_HOURS];
+	struct webhook wh;
+	int r = 0;
+
+	if (a == NULL || c == NULL || c->window_ms < 1000 ||
+	    c->nhours > CONF_MAX_HOURS)
+		return -EINVAL;
+	/* counts and baselines are per window: a new length needs a
+	 * restart (window_ms is never written after alert_new) */
+	if (c->window_ms != a->conf.window_ms)
+		return -EBUSY;
+	memset(hours, 0, sizeof(hours));
+	if (hours_of(c, hours) < 0)
+		return -EINVAL;
+	webhook_of(c, &wh);
+	pthread_mutex_lock(&a->conf_mtx);
+	/* a webhook where there was none: the thread comes first, so
+	 * that no alert finds a queue nobody empties */
+	if (wh.url[0] != '\0')
+		r = delivery_start(a);
+	if (r == 0) {
+		a->conf = *c;
+		memcpy(a->hours, hours, sizeof(a->hours));
+		pthread_mutex_lock(&a->dq_mtx);
+		a->wh = wh;
+		pthread_mutex_unlock(&a->dq_mtx);
+	}
+	pthread_mutex_unlock(&a->conf_mtx);
 	return r;
 }
 
@@ -1371,6 +1628,124 @@ alert_get_stats(struct alert *a, struct alert_stats *ret)
 	ret->delivery_failed = atomic_load(&a->st_failed);
 	ret->queue_full = atomic_load(&a->st_queue_full);
 	ret->new_country_lost = atomic_load(&a->st_nc_lost);
+}
+
+/*
+ * OPS1: what the control thread reads
+ */
+
+static json_t *
+hist_top_json(const struct topk_ent *e, size_t n, int is_src)
+{
+	char name[SW_ADDR_STRLEN + ALERT_KEY_MAX];
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:I}",
+		    is_src ? "src" : "account", ent_name(&e[i], is_src, name,
+		    sizeof(name)), "count", (json_int_t)e[i].count));
+	return arr;
+}
+
+static json_t *
+hist_json(const struct alert *a, const struct hist *h)
+{
+	char key[ALERT_KEY_MAX + 32], cc[8];
+	json_t *o;
+
+	snprintf(key, sizeof(key), "%s%s%s", metric_names[h->metric],
+	    h->account[0] != '\0' ? ":" : "", h->account);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:i, s:I, s:b}",
+	    "rule", rule_names[h->rule], "metric", metric_names[h->metric],
+	    "key", key, "event", h->cleared ? "cleared" : "raised",
+	    "count", (json_int_t)h->value,
+	    "baseline", h->has_baseline ? json_real(h->baseline) : json_null(),
+	    "limit", h->limit > 0 ? json_integer((json_int_t)h->limit) :
+	    json_null(), "window_s", (int)h->window_s,
+	    "at", (json_int_t)h->at_ms, "active", h->active != 0);
+	if (o == NULL)
+		return NULL;
+	if (h->account[0] != '\0')
+		json_object_set_new(o, "account", json_string(h->account));
+	if (h->cc[0] != '\0') {
+		snprintf(cc, sizeof(cc), "+%s", h->cc);
+		json_object_set_new(o, "country", json_string(cc));
+		json_object_set_new(o, "to", json_string(h->to));
+	}
+	if (h->has_window) {
+		json_object_set_new(o, "window_start",
+		    json_integer((json_int_t)h->window_start));
+		json_object_set_new(o, "window_end",
+		    json_integer((json_int_t)h->window_end));
+	}
+	json_object_set_new(o, "top_sources", hist_top_json(h->src, h->nsrc,
+	    1));
+	json_object_set_new(o, "top_accounts", hist_top_json(h->acct,
+	    h->nacct, 0));
+	(void)a;
+	return o;
+}
+
+json_t *
+alert_alerts_json(struct alert *a, size_t max)
+{
+	json_t *arr = json_array();
+	size_t start;
+
+	if (arr == NULL)
+		return NULL;
+	if (a != NULL) {
+		pthread_mutex_lock(&a->hist_mtx);
+		start = a->hist_n > max ? a->hist_n - max : 0;
+		for (size_t i = start; i < a->hist_n; i++)
+			json_array_append_new(arr, hist_json(a, &a->hist[
+			    (a->hist_head + i) % ALERT_HISTORY]));
+		pthread_mutex_unlock(&a->hist_mtx);
+	}
+	return json_pack("{s:o, s:b, s:I, s:I}", "alerts", arr,
+	    "enabled", a != NULL,
+	    "raised", (json_int_t)(a != NULL ? atomic_load(&a->st_raised) : 0),
+	    "cleared", (json_int_t)(a != NULL ? atomic_load(&a->st_cleared) :
+	    0));
+}
+
+json_t *
+alert_rates_json(struct alert *a)
+{
+	uint64_t cur[ALERT_M_MAX];
+	int64_t start;
+	json_t *arr = json_array();
+
+	if (arr == NULL || a == NULL)
+		return json_pack("{s:o}", "rates", arr);
+	pthread_mutex_lock(&a->mtx);
+	for (int m = 0; m < ALERT_M_MAX; m++)
+		cur[m] = window_value(a->cur, m);
+	start = a->cur->start_ms;
+	pthread_mutex_unlock(&a->mtx);
+	pthread_mutex_lock(&a->hist_mtx);
+	for (int m = 0; m < ALERT_M_MAX; m++) {
+		const struct rate_ring *rr = &a->rate[m];
+		json_t *h = json_array();
+
+		for (size_t i = 0; h != NULL && i < rr->n; i++) {
+			const struct rate_pt *p = &rr->p[(rr->head + i) %
+			    ALERT_RATE_HISTORY];
+
+			json_array_append_new(h, json_pack("{s:I, s:I, s:o}",
+			    "t", (json_int_t)p->t, "count",
+			    (json_int_t)p->count, "baseline", p->has_baseline ?
+			    json_real(p->baseline) : json_null()));
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:i, s:I, s:I, "
+		    "s:o, s:o*}", "metric", metric_names[m], "window_s",
+		    (int)(a->conf.window_ms / 1000), "window_start",
+		    (json_int_t)start, "current", (json_int_t)cur[m],
+		    "baseline", a->cur_has_bl[m] ? json_real(a->cur_bl[m]) :
+		    json_null(), "history", h));
+	}
+	pthread_mutex_unlock(&a->hist_mtx);
+	return json_pack("{s:o}", "rates", arr);
 }
 
 void
@@ -1392,6 +1767,8 @@ alert_free(struct alert *a)
 	pthread_cond_destroy(&a->dq_cond);
 	pthread_mutex_destroy(&a->dq_mtx);
 	pthread_mutex_destroy(&a->mtx);
+	pthread_mutex_destroy(&a->conf_mtx);
+	pthread_mutex_destroy(&a->hist_mtx);
 	free(a->cur);
 	free(a->closed);
 	free(a->pairs);

@@ -4,8 +4,9 @@
  * (obs/baseline.h) and with absolute limits; an account's first call to
  * a new country; calls outside business hours.  An alert is an
  * "alert.raised" event (and so syslog, when the event log has it) and a
- * JSON POST to the configured webhook, from a delivery thread of its
- * own, retried with exponential back-off, then "alert.delivery_failed".
+ * JSON POST to the configured webhook (its end, "alert.cleared", too),
+ * from a delivery thread of its own, retried with exponential back-off,
+ * then "alert.delivery_failed".
  * docs/alerts.md describes the rules, the metrics and the payload.
  *
  * Threads.  alert_feed() is called for every event by whatever thread
@@ -14,6 +15,8 @@
  * does no I/O and never allocates.  alert_tick() runs on the main
  * thread once a second: it closes windows, learns, evaluates, emits
  * events and queues deliveries (it never waits for the network).
+ * alert_reconf() (a reload) may run on any thread, and so may the
+ * readers of the last alerts and rates (the control socket).
  *
  * Metrics (per window):
  *	reg_attempts	REGISTER authenticated or refused (auth.ok and the
@@ -35,6 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "conf/conf.h"
 #include "obs/secevent.h"
 
@@ -48,6 +53,9 @@
 #define ALERT_BODY_MAX		8192	/* one webhook body, bytes */
 #define ALERT_REMIND_MS		3600000	/* a sustained alert, again */
 #define ALERT_BACKOFF_MS	500	/* first retry; doubles, to 30 s */
+#define ALERT_HISTORY		64	/* alerts raised and cleared kept */
+#define ALERT_HIST_TOP		5	/* top sources/accounts kept with one */
+#define ALERT_RATE_HISTORY	60	/* closed windows kept per metric */
 
 enum alert_metric {
 	ALERT_M_REG_ATTEMPTS = 0,
@@ -122,6 +130,44 @@ void	alert_feed_hook(void *arg, const struct secevent *ev);
  * evaluate the rules, learn the baselines, save them.
  */
 void	alert_tick(struct alert *a, int64_t now_ms);
+
+/*
+ * Take new rules, thresholds, business hours and webhook settings (a
+ * reload): c is copied; the counts of the open window, the baselines,
+ * the raised states and the learned countries stay.  An alert queued
+ * for delivery goes out with the settings it started with.  A webhook
+ * where there was none starts the delivery thread; enabled false
+ * stops raising (what is raised clears at the next window) but not
+ * learning.  Returns 0, -EINVAL (a bad value; nothing changed), -EBUSY
+ * (another window length: counts and baselines are per window, so it
+ * takes a restart; nothing changed), or -errno from starting the
+ * delivery thread (nothing changed).
+ */
+int	alert_reconf(struct alert *a, const struct conf_alerts *c);
+
+/*
+ * OPS1 (`sipwall alerts`, `rates`, the dashboard); any thread; a may be
+ * NULL (alerts are off).  NULL: no memory.
+ *
+ * {"alerts":[{"rule","metric","key","event":"raised"|"cleared",
+ * "count","baseline","limit","window_s","at":ms,"active",
+ * "account"?,"country"?,"to"?,"window_start"?,"window_end"?,
+ * "top_sources":[{"src","count"}],"top_accounts":[...]}],
+ * "enabled","raised","cleared"}: the last max (at most ALERT_HISTORY)
+ * alerts raised and cleared, oldest first.  "key" is the metric, with
+ * ":account" for an alert about one account; "active" is true while a
+ * raised alert was neither cleared nor raised again.
+ */
+json_t	*alert_alerts_json(struct alert *a, size_t max);
+
+/*
+ * {"rates":[{"metric","window_s","window_start","current","baseline",
+ * "history":[{"t":ms,"count","baseline"}]}]}: per metric the count of
+ * the open window, the baseline it will be held against (null: none
+ * learned yet), and the last ALERT_RATE_HISTORY closed windows, oldest
+ * first.
+ */
+json_t	*alert_rates_json(struct alert *a);
 
 /*
  * Wait up to timeout_ms until every queued delivery is done (tests).

@@ -235,11 +235,16 @@ struct sip_msg {
 };
 
 /* Why a message was refused: the status to answer with and a reason
- * phrase naming the defect.  reason is a static string. */
+ * phrase naming the defect.  reason is a static string.  invalid is 1
+ * when the grammar was right but a sanity check failed (a mandatory
+ * header missing, a singleton header twice, CSeq method mismatch,
+ * Content-Length missing on a stream or longer than the body, a body
+ * without Content-Type): sip.invalid rather than sip.malformed. */
 struct sip_perr {
 	uint16_t		 status;
 	const char		*reason;
 	size_t			 off;		/* offset of the defect in buf */
+	uint8_t			 invalid;
 };
 
 enum sip_parse_flags {

@@ -40,11 +40,24 @@ fail(struct sip_perr *err, uint16_t status, const char *reason, size_t off,
 		err->status = status;
 		err->reason = reason;
 		err->off = off;
+		err->invalid = 0;
 	}
 	return -code;
 }
 
+/* Well-formed, but a sanity check failed: 400, sip_perr.invalid. */
+static ssize_t
+invalid(struct sip_perr *err, const char *reason, size_t off)
+{
+	ssize_t r = fail(err, 400, reason, off, SBC_EPARSE);
+
+	if (err != NULL)
+		err->invalid = 1;
+	return r;
+}
+
 #define FAIL(st, why, off)	fail(reterr, (st), (why), (off), SBC_EPARSE)
+#define FAIL_INVALID(why, off)	invalid(reterr, (why), (off))
 #define FAIL_LIMIT(st, why, off) fail(reterr, (st), (why), (off), SBC_ELIMIT)
 
 size_t
@@ -656,7 +669,7 @@ sip_msg_parse(const uint8_t *buf, size_t len, const struct sip_limits *lim,
 			if (m->count[h->id]++ == 0)
 				m->first[h->id] = (uint16_t)(m->nhdrs + 1);
 			else if (sip_hdr_is_singleton((enum sip_hdr_id)h->id))
-				return FAIL(400, reason_dup[h->id], pos);
+				return FAIL_INVALID(reason_dup[h->id], pos);
 			if ((why = hdr_decode(m, h, lim, &st)) != NULL)
 				return fail(reterr, st, why,
 				    (size_t)(value.p - buf),
@@ -677,11 +690,11 @@ sip_msg_parse(const uint8_t *buf, size_t len, const struct sip_limits *lim,
 
 		for (size_t i = 0; i < sizeof(must) / sizeof(must[0]); i++)
 			if (m->first[must[i]] == 0)
-				return FAIL(400, reason_missing[must[i]],
+				return FAIL_INVALID(reason_missing[must[i]],
 				    m->head_len);
 	}
 	if (m->is_request && !slice_eq(m->cseq_method_s, m->method_s))
-		return FAIL(400, "CSeq Method Mismatch",
+		return FAIL_INVALID("CSeq Method Mismatch",
 		    (size_t)(m->cseq_method_s.p - buf));
 	if (!slice_eq_ci(m->via1.proto, SLICE_LIT("SIP")) ||
 	    !slice_eq(m->via1.version, SLICE_LIT("2.0")))
@@ -697,7 +710,8 @@ sip_msg_parse(const uint8_t *buf, size_t len, const struct sip_limits *lim,
 	avail = len - m->head_len;
 	if (stream) {
 		if (!(m->flags & SIP_MSG_HAS_CL))
-			return FAIL(400, "Missing Content-Length", m->head_len);
+			return FAIL_INVALID("Missing Content-Length",
+			    m->head_len);
 		if (m->content_length > lim->max_body ||
 		    m->content_length > max - m->head_len)
 			return FAIL_LIMIT(513, "Body Too Large", m->head_len);
@@ -707,7 +721,7 @@ sip_msg_parse(const uint8_t *buf, size_t len, const struct sip_limits *lim,
 		}
 	} else if (m->flags & SIP_MSG_HAS_CL) {
 		if (m->content_length > avail)
-			return FAIL(400, "Body Shorter Than Content-Length",
+			return FAIL_INVALID("Body Shorter Than Content-Length",
 			    len);
 		if (m->content_length < avail)
 			m->flags |= SIP_MSG_TRUNCATED;
@@ -718,7 +732,7 @@ sip_msg_parse(const uint8_t *buf, size_t len, const struct sip_limits *lim,
 	m->body = slice_make(buf + m->head_len, m->content_length);
 	m->len = m->head_len + m->content_length;
 	if (m->body.len > 0 && m->first[SIP_H_CONTENT_TYPE] == 0)
-		return FAIL(400, "Missing Content-Type", m->head_len);
+		return FAIL_INVALID("Missing Content-Type", m->head_len);
 	return (ssize_t)m->len;
 }
 
@@ -777,13 +791,13 @@ sip_stream_frame(const uint8_t *buf, size_t len, const struct sip_limits *lim,
 			continue;
 		value = slice_trim_lws(value);
 		if (++cl_count > 1)
-			return FAIL(400, "Duplicate Content-Length", start);
+			return FAIL_INVALID("Duplicate Content-Length", start);
 		if (value.len == 0 || value.len > 10 ||
 		    parse_u64(value, UINT32_MAX, &cl) < 0)
 			return FAIL(400, "Bad Content-Length", start);
 	}
 	if (cl_count == 0)
-		return FAIL(400, "Missing Content-Length", head_len);
+		return FAIL_INVALID("Missing Content-Length", head_len);
 	if (cl > lim->max_body || cl > max - head_len)
 		return FAIL_LIMIT(513, "Body Too Large", head_len);
 	return (ssize_t)(head_len + cl);

@@ -9,11 +9,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -384,6 +386,28 @@ tls_ctx_free(struct tls_ctx *ctx)
 		return;
 	SSL_CTX_free(ctx->ssl);
 	free(ctx);
+}
+
+int
+tls_ctx_cert_expiry(const struct tls_ctx *ctx, int64_t now,
+    int64_t *ret_left_s, char *subject, size_t cap)
+{
+	X509 *x;
+	const ASN1_TIME *na;
+	struct tm tm;
+	time_t end;
+
+	if (ctx == NULL || (x = SSL_CTX_get0_certificate(ctx->ssl)) == NULL)
+		return -ENOENT;
+	if ((na = X509_get0_notAfter(x)) == NULL ||
+	    ASN1_TIME_to_tm(na, &tm) != 1 || (end = timegm(&tm)) == (time_t)-1)
+		return -EINVAL;
+	if (subject != NULL && cap > 0 &&
+	    X509_NAME_oneline(X509_get_subject_name(x), subject,
+	    cap > INT_MAX ? INT_MAX : (int)cap) == NULL)
+		subject[0] = '\0';
+	*ret_left_s = (int64_t)end - now;
+	return 0;
 }
 
 /* ---- sessions ---- */

@@ -86,6 +86,16 @@ int	tls_ctx_new(const struct tls_opts *o, int server, struct tls_ctx **ret,
 /* Drop the caller's reference; sessions keep the context alive. */
 void	tls_ctx_free(struct tls_ctx *ctx);
 
+/*
+ * The certificate ctx presents (its leaf): seconds from now (Unix
+ * time) to its notAfter, negative once it has expired, into
+ * *ret_left_s, and its subject as one line ("/CN=sbc.example") into
+ * subject[0..cap) (cut to fit; may be NULL).  Returns 0, -ENOENT (no
+ * certificate) or -EINVAL (a notAfter OpenSSL cannot read).
+ */
+int	tls_ctx_cert_expiry(const struct tls_ctx *ctx, int64_t now,
+	    int64_t *ret_left_s, char *subject, size_t cap);
+
 /* Ciphertext to the peer; 0, or <0 to fail the TLS operation. */
 typedef int tls_out_fn(void *arg, const uint8_t *buf, size_t len);
 

@@ -34,7 +34,7 @@ struct txn {
 	size_t			 msg_len;
 	uint8_t			*ack;		/* client INVITE: ACK for non-2xx */
 	size_t			 ack_len;
-	uint8_t			*req;		/* server INVITE: the request */
+	uint8_t			*req;		/* server INVITE, REGISTER: request */
 	size_t			 req_len;
 	size_t			 key_len;
 	uint8_t			 key[];
@@ -475,8 +475,10 @@ txn_server_new(struct txn_layer *L, const struct sip_msg *req,
 		return L->count >= L->max ? -SBC_EFULL : -ENOMEM;
 	t->state = t->kind == TXN_SERVER_INVITE ? TXN_S_PROCEEDING :
 	    TXN_S_TRYING;
-	/* A CANCEL's 487 must echo the INVITE (all its Vias), so keep it. */
-	if (t->kind == TXN_SERVER_INVITE &&
+	/* A CANCEL's 487 must echo the INVITE (all its Vias), so keep it;
+	 * a REGISTER too, for the 503 when the store fails its binding
+	 * (its transaction ends with its answer: a short keep). */
+	if ((t->kind == TXN_SERVER_INVITE || req->method == SIP_M_REGISTER) &&
 	    keep(&t->req, &t->req_len, req->buf, req->len) < 0) {
 		unlink_txn(L, t);
 		txn_release(t);

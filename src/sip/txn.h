@@ -137,7 +137,7 @@ unsigned	txn_last_status(const struct txn *t);
 void		*txn_tu(const struct txn *t);
 void		txn_set_tu(struct txn *t, void *tu);
 const struct sip_dest *txn_dest(const struct txn *t);
-/* Server INVITE: the request as received (NULL for other kinds). */
+/* Server INVITE or REGISTER: the request as received (else NULL). */
 const uint8_t	*txn_request(const struct txn *t, size_t *ret_len);
 const char	*txn_state_name(enum txn_state s);
 

@@ -1,7 +1,7 @@
 /*
  * The persistent store (DESIGN.md section 4): accounts, registrations,
- * bans and their strike history, usage counters and call records, in
- * one SQLite 3 file in WAL mode.
+ * bans and their strike history, usage counters, call records and the
+ * history of config changes, in one SQLite 3 file in WAL mode.
  *
  * This module owns the file format (schema, versioned with PRAGMA
  * user_version and migrated forward on open), the validation of every
@@ -43,7 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	5	/* PRAGMA user_version written */
+#define STORE_SCHEMA_VERSION	6	/* PRAGMA user_version written */
 #define STORE_APPLICATION_ID	0x53574442	/* "SWDB", PRAGMA application_id */
 #define STORE_BUSY_TIMEOUT_MS	5000
 
@@ -342,14 +342,17 @@ int	store_usage_reset_done(struct store *st, const char *account,
 	    int64_t at);
 
 /*
- * Call records (the groundwork of CDRs), one row per call, keyed by
+ * Call records (CDRs, OBS3), one row per call attempt, keyed by
  * (call_id, started_ms): the caller's Call-ID alone may come back (a
  * phone reusing one, a re-sent INVITE after a restart).  The daemon
- * writes a row through the writer when a call starts, is answered and
- * ends, each time the whole row (store_call_put replaces it); the
- * store does not look at the clock and does not judge whether the
- * timestamps make sense.  Times are unix milliseconds, 0 for "not
- * (yet)".
+ * writes a row through the writer when a call is answered, every few
+ * seconds while it is up and when it ends, each time the whole row
+ * (store_call_put replaces it); a call refused or failed before it
+ * was answered gets one row, at its end.  The store does not look at
+ * the clock and does not judge whether the timestamps make sense.
+ * Times are unix milliseconds, 0 for "not (yet)"; the table also has
+ * a virtual column duration_ms (ended_ms - answered_ms of an answered
+ * and ended call, else 0) for reports written in SQL.
  *
  * Text that comes from the network (call_id, from_user, to_user) is
  * stored with every byte that could not be printed safely (control
@@ -368,6 +371,25 @@ int	store_usage_reset_done(struct store *st, const char *account,
 #define STORE_CALL_ACTIVE	"active"
 #define STORE_CALL_ENDED	"ended"
 #define STORE_CALL_LOST		"lost"	/* its daemon went away */
+#define STORE_CALL_ZONE_MAX	31	/* a zone name (conf.h) */
+#define STORE_CALL_TARGET_MAX	63	/* "core:ip:port" "trunk:NAME" "user:U" */
+#define STORE_CALL_OUTCOME_MAX	9
+#define STORE_CALL_VERDICTS_MAX	255	/* "auth:digest,dest:domestic,..." */
+#define STORE_CALL_ENC_MAX	31	/* "" "rtp" "srtp" or an SRTP suite */
+
+/*
+ * Outcomes, a closed set (the table's CHECK): "" while undecided (a
+ * call not answered yet), then one of
+ *	answered	a 2xx reached the caller (whatever ended it later)
+ *	refused		sipwall refused it: policy, SRTP/SDP, limits, overload
+ *	failed		the callee side did not answer it: 4xx-6xx, timeout,
+ *			no route, not registered
+ *	cancelled	the caller gave up (CANCEL) before an answer
+ */
+#define STORE_CALL_ANSWERED	"answered"
+#define STORE_CALL_REFUSED	"refused"
+#define STORE_CALL_FAILED	"failed"
+#define STORE_CALL_CANCELLED	"cancelled"
 
 /*
  * What sipwall received from one leg, summed over its streams.  The
@@ -395,6 +417,17 @@ struct store_call {
 	char		state[STORE_CALL_STATE_MAX + 1];	/* STORE_CALL_* */
 	uint8_t		anchored;	/* 0/1: media relayed by sipwall */
 	struct store_call_media leg[2];	/* [0] caller's, [1] callee's leg */
+	/* schema 6 */
+	char		zone_a[STORE_CALL_ZONE_MAX + 1];	/* caller's leg */
+	char		zone_b[STORE_CALL_ZONE_MAX + 1];	/* "": not routed */
+	char		target[STORE_CALL_TARGET_MAX + 1];	/* "": not routed */
+	char		outcome[STORE_CALL_OUTCOME_MAX + 1];	/* see above */
+	/* the policy decisions taken, in order, "key:value,..." */
+	char		verdicts[STORE_CALL_VERDICTS_MAX + 1];
+	/* how each leg's media went: "" (not anchored or not settled),
+	 * "rtp", an SRTP suite ("AES_CM_128_HMAC_SHA1_80"), or "srtp" for
+	 * a record from before schema 6 */
+	char		enc[2][STORE_CALL_ENC_MAX + 1];
 };
 
 /*
@@ -412,6 +445,11 @@ int	store_call_put(struct store *st, const struct store_call *c);
  */
 int	store_call_list(struct store *st, bool active_only, size_t limit,
 	    store_call_fn fn, void *arg);
+/* The same, only the rows whose outcome is `outcome` (NULL: any). */
+int	store_call_list_outcome(struct store *st, bool active_only,
+	    const char *outcome, size_t limit, store_call_fn fn, void *arg);
+/* Is s one of the outcomes above ("" included)? */
+bool	store_call_outcome_valid(const char *s);
 /*
  * At daemon start: rows still "active" belong to a process that is
  * gone; mark them "lost" (ended_ms stays 0).  Returns the number of
@@ -460,6 +498,67 @@ typedef int (*store_country_fn)(void *arg, const char *account,
 	    const char *cc, int64_t first);
 /* Every pair, ordered by account then cc. */
 int	store_country_list(struct store *st, store_country_fn fn, void *arg);
+
+/*
+ * The history of config changes (OPS3): one row per reload attempt,
+ * applied or refused, with who asked for it (actor: "sighup",
+ * "ctl:uid=0", ...), a one-line summary and the diff of the config
+ * text (unified diff, may be ""), newest rows last by id.  The store
+ * keeps the last STORE_CONFIG_KEEP rows (older ones are deleted by
+ * store_config_change_add) so that a reload loop cannot fill the
+ * disk.  The store keeps the diff as given: the caller leaves secrets
+ * (passwords, token hashes) out of it.
+ *
+ * Writes are synchronous on the caller's connection (the daemon's main
+ * thread, which reloads; not through the writer): a reload is rare and
+ * its record must be in the store when the reload is reported.  They
+ * may wait up to STORE_BUSY_TIMEOUT_MS for the writer thread.
+ *
+ * summary and diff come from config files and error messages: bytes
+ * that could not be printed safely (controls other than the diff's
+ * newlines and tabs, invalid UTF-8) are replaced by '?' rather than
+ * refused, so that the record is never lost; actor and result are
+ * validated (-EINVAL).
+ */
+#define STORE_CONFIG_ACTOR_MAX		127	/* printable, required */
+#define STORE_CONFIG_RESULT_MAX		7	/* "applied" "refused" */
+#define STORE_CONFIG_SUMMARY_MAX	1023	/* printable, one line */
+#define STORE_CONFIG_DIFF_MAX		(256 * 1024)	/* lines, may be "" */
+#define STORE_CONFIG_KEEP		1000	/* rows kept */
+#define STORE_CONFIG_APPLIED		"applied"
+#define STORE_CONFIG_REFUSED		"refused"
+
+struct store_config_change {
+	int64_t		id;			/* ascending with time */
+	int64_t		at_ms;			/* unix ms, >= 0 */
+	char		actor[STORE_CONFIG_ACTOR_MAX + 1];
+	char		result[STORE_CONFIG_RESULT_MAX + 1];
+	char		summary[STORE_CONFIG_SUMMARY_MAX + 1];
+	/* NUL-terminated, borrowed: valid only during the callback */
+	const char	*diff;
+	size_t		diff_len;
+};
+
+/* As store_call_fn: the record first; non-zero stops the walk. */
+typedef int (*store_config_change_fn)(const struct store_config_change *c,
+	    void *arg);
+
+/*
+ * Record one change (at_ms >= 0; result STORE_CONFIG_APPLIED or
+ * STORE_CONFIG_REFUSED; summary at most STORE_CONFIG_SUMMARY_MAX bytes
+ * and diff at most STORE_CONFIG_DIFF_MAX, both required non-NULL, after
+ * scrubbing as above; longer ones are -EINVAL, never cut).  Deletes
+ * the rows beyond the last STORE_CONFIG_KEEP in the same transaction.
+ */
+int	store_config_change_add(struct store *st, int64_t at_ms,
+	    const char *actor, const char *result, const char *summary,
+	    const char *diff);
+/*
+ * The newest max rows (0: all), newest first.  A row that fails
+ * validation (edited by hand) stops the walk with -EBADMSG.
+ */
+int	store_config_changes_list(struct store *st, size_t max,
+	    store_config_change_fn fn, void *arg);
 
 /*
  * Validation and canonical forms, shared with the CLI and the daemon.

@@ -1,24 +1,25 @@
 /*
- * The calls table: one record per call with the media quality of both
- * legs, the groundwork of CDRs.  The daemon writes each row whole
- * (through the writer) when a call starts, is answered and ends; at
- * start it marks the rows a previous process left active as lost, and
- * it prunes old records.  The CLI lists them (sipwall calls).
+ * The calls table: one record per call attempt (CDRs, OBS3): who,
+ * where from and to, zones and target, times, outcome and SIP status,
+ * the policy verdicts, the encryption and the media quality of both
+ * legs.  The daemon writes each row whole (through the writer) when a
+ * call is answered, while it is up and when it ends; at start it marks
+ * the rows a previous process left active as lost, and it prunes old
+ * records.  The CLI lists them (sipwall calls).
  *
- * Not here: what a call is or when it ended (the daemon decides and
- * passes the times), rating or export of CDRs.
+ * Not here: what a call is, when it ended or what its outcome was (the
+ * daemon decides and passes them), rating or export of CDRs.
  *
- * Text from the network (Call-ID, From/To users) is scrubbed rather
- * than refused on write, so that a hostile header cannot keep its call
- * out of the records; everything read back is validated again, so
- * that a row edited by hand cannot make the CLI print control
- * sequences or overrun a field.
+ * Text from the network (Call-ID, From/To users, a target naming the
+ * callee) is scrubbed rather than refused on write, so that a hostile
+ * header cannot keep its call out of the records; everything read back
+ * is validated again, so that a row edited by hand cannot make the CLI
+ * print control sequences or overrun a field.
  */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 
-#include "core/utf8.h"
 #include "store/store_int.h"
 
 /* Columns of CALL_COLS (store_sqlite.c); a leg's nine follow LEG_A/LEG_B. */
@@ -38,7 +39,14 @@ enum {
 	COL_ANCHORED,
 	COL_LEG_A,
 	COL_LEG_B = COL_LEG_A + 9,
-	COL_MAX = COL_LEG_B + 9
+	COL_ZONE_A = COL_LEG_B + 9,
+	COL_ZONE_B,
+	COL_TARGET,
+	COL_OUTCOME,
+	COL_VERDICTS,
+	COL_ENC_A,
+	COL_ENC_B,
+	COL_MAX
 };
 
 /* 1..STORE_CALL_DIR_MAX bytes of [a-z0-9_]. */
@@ -64,6 +72,16 @@ state_ok(const char *s)
 	    strcmp(s, STORE_CALL_ENDED) == 0 || strcmp(s, STORE_CALL_LOST) == 0;
 }
 
+bool
+store_call_outcome_valid(const char *s)
+{
+	return s != NULL && (s[0] == '\0' ||
+	    strcmp(s, STORE_CALL_ANSWERED) == 0 ||
+	    strcmp(s, STORE_CALL_REFUSED) == 0 ||
+	    strcmp(s, STORE_CALL_FAILED) == 0 ||
+	    strcmp(s, STORE_CALL_CANCELLED) == 0);
+}
+
 /* The rules every row obeys, on write (after scrubbing) and on read. */
 static bool
 call_ok(const struct store_call *c)
@@ -77,7 +95,14 @@ call_ok(const struct store_call *c)
 	    store_text_ok(c->reason, STORE_CALL_REASON_MAX, false) &&
 	    state_ok(c->state) &&
 	    c->started_ms >= 0 && c->answered_ms >= 0 && c->ended_ms >= 0 &&
-	    c->status <= STORE_CALL_STATUS_MAX && c->anchored <= 1;
+	    c->status <= STORE_CALL_STATUS_MAX && c->anchored <= 1 &&
+	    store_text_ok(c->zone_a, STORE_CALL_ZONE_MAX, false) &&
+	    store_text_ok(c->zone_b, STORE_CALL_ZONE_MAX, false) &&
+	    store_text_ok(c->target, STORE_CALL_TARGET_MAX, false) &&
+	    store_call_outcome_valid(c->outcome) &&
+	    store_text_ok(c->verdicts, STORE_CALL_VERDICTS_MAX, false) &&
+	    store_text_ok(c->enc[0], STORE_CALL_ENC_MAX, false) &&
+	    store_text_ok(c->enc[1], STORE_CALL_ENC_MAX, false);
 }
 
 static bool
@@ -94,33 +119,10 @@ terminated(const struct store_call *c)
 {
 #define T(f)	(memchr(c->f, '\0', sizeof(c->f)) != NULL)
 	return T(call_id) && T(account) && T(from_user) && T(to_user) &&
-	    T(direction) && T(src) && T(reason) && T(state);
+	    T(direction) && T(src) && T(reason) && T(state) && T(zone_a) &&
+	    T(zone_b) && T(target) && T(outcome) && T(verdicts) &&
+	    T(enc[0]) && T(enc[1]);
 #undef T
-}
-
-/*
- * Replace what store_text_ok() refuses (C0 and C1 controls, DEL,
- * bytes that are not well-formed UTF-8) by '?', byte for byte; the
- * length stays.
- */
-static void
-text_scrub(char *s)
-{
-	uint8_t *p = (uint8_t *)s;
-	size_t n = strlen(s), i = 0, l;
-
-	while (i < n) {
-		if (p[i] < 0x80) {
-			if (p[i] < 0x20 || p[i] == 0x7f)
-				p[i] = '?';
-			i++;
-		} else if ((l = utf8_seq_len(p + i, n - i)) == 0 ||
-		    (p[i] == 0xc2 && p[i + 1] < 0xa0)) {
-			/* The rest of a C1 sequence is a stray byte next. */
-			p[i++] = '?';
-		} else
-			i += l;
-	}
 }
 
 static int
@@ -151,9 +153,10 @@ store_call_put(struct store *st, const struct store_call *c)
 	if (c == NULL || !terminated(c))
 		return -EINVAL;
 	t = *c;
-	text_scrub(t.call_id);
-	text_scrub(t.from_user);
-	text_scrub(t.to_user);
+	store_text_scrub(t.call_id, false);
+	store_text_scrub(t.from_user, false);
+	store_text_scrub(t.to_user, false);
+	store_text_scrub(t.target, false);	/* may name the callee */
 	if (!call_ok(&t) || !leg_ok(&t.leg[0]) || !leg_ok(&t.leg[1]))
 		return -EINVAL;
 	if ((r = store_stmt(st, SQL_CALL_PUT, &s)) < 0)
@@ -178,7 +181,14 @@ store_call_put(struct store *st, const struct store_call *c)
 	    (r = store_err(sqlite3_bind_int(s, COL_ANCHORED + 1,
 	    t.anchored))) < 0 ||
 	    (r = bind_leg(s, COL_LEG_A + 1, &t.leg[0])) < 0 ||
-	    (r = bind_leg(s, COL_LEG_B + 1, &t.leg[1])) < 0) {
+	    (r = bind_leg(s, COL_LEG_B + 1, &t.leg[1])) < 0 ||
+	    (r = store_bind_text(s, COL_ZONE_A + 1, t.zone_a)) < 0 ||
+	    (r = store_bind_text(s, COL_ZONE_B + 1, t.zone_b)) < 0 ||
+	    (r = store_bind_text(s, COL_TARGET + 1, t.target)) < 0 ||
+	    (r = store_bind_text(s, COL_OUTCOME + 1, t.outcome)) < 0 ||
+	    (r = store_bind_text(s, COL_VERDICTS + 1, t.verdicts)) < 0 ||
+	    (r = store_bind_text(s, COL_ENC_A + 1, t.enc[0])) < 0 ||
+	    (r = store_bind_text(s, COL_ENC_B + 1, t.enc[1])) < 0) {
 		store_stmt_done(s);
 		return r;
 	}
@@ -252,6 +262,20 @@ call_read(sqlite3_stmt *s, struct store_call *c)
 	    sizeof(c->reason))) < 0 ||
 	    (r = store_col_text(s, COL_STATE, c->state,
 	    sizeof(c->state))) < 0 ||
+	    (r = store_col_text(s, COL_ZONE_A, c->zone_a,
+	    sizeof(c->zone_a))) < 0 ||
+	    (r = store_col_text(s, COL_ZONE_B, c->zone_b,
+	    sizeof(c->zone_b))) < 0 ||
+	    (r = store_col_text(s, COL_TARGET, c->target,
+	    sizeof(c->target))) < 0 ||
+	    (r = store_col_text(s, COL_OUTCOME, c->outcome,
+	    sizeof(c->outcome))) < 0 ||
+	    (r = store_col_text(s, COL_VERDICTS, c->verdicts,
+	    sizeof(c->verdicts))) < 0 ||
+	    (r = store_col_text(s, COL_ENC_A, c->enc[0],
+	    sizeof(c->enc[0]))) < 0 ||
+	    (r = store_col_text(s, COL_ENC_B, c->enc[1],
+	    sizeof(c->enc[1]))) < 0 ||
 	    (r = col_range(s, COL_STARTED, 0, INT64_MAX, &c->started_ms)) < 0 ||
 	    (r = col_range(s, COL_ANSWERED, 0, INT64_MAX,
 	    &c->answered_ms)) < 0 ||
@@ -268,20 +292,23 @@ call_read(sqlite3_stmt *s, struct store_call *c)
 }
 
 int
-store_call_list(struct store *st, bool active_only, size_t limit,
-    store_call_fn fn, void *arg)
+store_call_list_outcome(struct store *st, bool active_only,
+    const char *outcome, size_t limit, store_call_fn fn, void *arg)
 {
 	struct store_call c;
 	sqlite3_stmt *s;
 	int r, rc;
 
-	if (fn == NULL)
+	if (fn == NULL || (outcome != NULL &&
+	    !store_call_outcome_valid(outcome)))
 		return -EINVAL;
 	if ((r = store_stmt(st, active_only ? SQL_CALL_LIST_ACTIVE :
 	    SQL_CALL_LIST, &s)) < 0)
 		return r;
+	/* An unbound ?2 is NULL: any outcome. */
 	if ((r = store_err(sqlite3_bind_int64(s, 1, limit == 0 ||
-	    limit > INT64_MAX ? -1 : (int64_t)limit))) < 0)
+	    limit > INT64_MAX ? -1 : (int64_t)limit))) < 0 ||
+	    (outcome != NULL && (r = store_bind_text(s, 2, outcome)) < 0))
 		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((r = call_read(s, &c)) < 0 || (r = fn(&c, arg)) != 0)
@@ -291,6 +318,13 @@ store_call_list(struct store *st, bool active_only, size_t limit,
 out:
 	store_stmt_done(s);
 	return r;
+}
+
+int
+store_call_list(struct store *st, bool active_only, size_t limit,
+    store_call_fn fn, void *arg)
+{
+	return store_call_list_outcome(st, active_only, NULL, limit, fn, arg);
 }
 
 /* The rows the last statement changed, as the int the API returns. */

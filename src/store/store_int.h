@@ -73,6 +73,10 @@ enum store_sql {
 	SQL_BASELINE_LIST,
 	SQL_COUNTRY_ADD,
 	SQL_COUNTRY_LIST,
+
+	SQL_CONFIG_ADD,
+	SQL_CONFIG_PRUNE,
+	SQL_CONFIG_LIST,
 	SQL_MAX
 };
 
@@ -124,6 +128,14 @@ int	store_col_text(sqlite3_stmt *s, int col, char *ret, size_t cap);
  * control characters (C0 and DEL) so that it can be printed safely.
  */
 bool	store_text_ok(const char *s, size_t max, bool required);
+/* The same for text of several lines: '\n' and '\t' are allowed. */
+bool	store_lines_ok(const char *s, size_t max);
+/*
+ * Replace what store_text_ok() (with lines: store_lines_ok()) refuses
+ * -- C0 and C1 controls, DEL, bytes that are not well-formed UTF-8 --
+ * by '?', byte for byte: the length stays.
+ */
+void	store_text_scrub(char *s, bool lines);
 
 /* Bind text (must stay valid until the statement is done). */
 int	store_bind_text(sqlite3_stmt *s, int idx, const char *v);

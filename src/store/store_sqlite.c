@@ -4,7 +4,8 @@
  * change detection, the meta table and the password fingerprint key,
  * the statement cache and the error mapping.  The tables themselves are
  * worked on in store_account.c, store_reg.c, store_ban.c,
- * store_usage.c and store_call.c; value validation is in store_valid.c.
+ * store_usage.c, store_call.c, store_baseline.c and store_config.c;
+ * value validation is in store_valid.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -257,6 +258,53 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  PRIMARY KEY (account, cc)"
 	") STRICT;"
 	"PRAGMA user_version = 5;",
+
+	/*
+	 * 5 -> 6: CDRs (OBS3): the zones of both legs, the target the
+	 * call was routed to, its outcome, the policy verdicts, the
+	 * encryption of each leg, and the duration as a virtual column
+	 * for reports; rows of older versions get the outcome and the
+	 * encryption their other columns tell.  And the history of config
+	 * changes (OPS3), one row per reload attempt.
+	 */
+	"ALTER TABLE calls ADD COLUMN zone_a TEXT NOT NULL DEFAULT ''"
+	"  CHECK (length(CAST(zone_a AS BLOB)) <= 31);"
+	"ALTER TABLE calls ADD COLUMN zone_b TEXT NOT NULL DEFAULT ''"
+	"  CHECK (length(CAST(zone_b AS BLOB)) <= 31);"
+	"ALTER TABLE calls ADD COLUMN target TEXT NOT NULL DEFAULT ''"
+	"  CHECK (length(CAST(target AS BLOB)) <= 63);"
+	"ALTER TABLE calls ADD COLUMN outcome TEXT NOT NULL DEFAULT ''"
+	"  CHECK (outcome IN ('', 'answered', 'refused', 'failed',"
+	"  'cancelled'));"
+	"ALTER TABLE calls ADD COLUMN verdicts TEXT NOT NULL DEFAULT ''"
+	"  CHECK (length(CAST(verdicts AS BLOB)) <= 255);"
+	"ALTER TABLE calls ADD COLUMN enc_a TEXT NOT NULL DEFAULT ''"
+	"  CHECK (length(CAST(enc_a AS BLOB)) <= 31);"
+	"ALTER TABLE calls ADD COLUMN enc_b TEXT NOT NULL DEFAULT ''"
+	"  CHECK (length(CAST(enc_b AS BLOB)) <= 31);"
+	"ALTER TABLE calls ADD COLUMN duration_ms INTEGER GENERATED ALWAYS AS"
+	"  (CASE WHEN answered_ms > 0 AND ended_ms >= answered_ms"
+	"  THEN ended_ms - answered_ms ELSE 0 END) VIRTUAL;"
+	"UPDATE calls SET"
+	"  outcome = CASE WHEN answered_ms > 0 THEN 'answered'"
+	"    WHEN reason = 'cancel' THEN 'cancelled'"
+	"    WHEN state = 'ended' THEN 'failed' ELSE '' END,"
+	"  enc_a = CASE WHEN a_media = 0 THEN ''"
+	"    WHEN a_srtp = 1 THEN 'srtp' ELSE 'rtp' END,"
+	"  enc_b = CASE WHEN b_media = 0 THEN ''"
+	"    WHEN b_srtp = 1 THEN 'srtp' ELSE 'rtp' END;"
+	"CREATE TABLE config_changes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at_ms INTEGER NOT NULL CHECK (at_ms >= 0),"
+	"  actor TEXT NOT NULL"
+	"    CHECK (length(CAST(actor AS BLOB)) BETWEEN 1 AND 127),"
+	"  result TEXT NOT NULL CHECK (result IN ('applied', 'refused')),"
+	"  summary TEXT NOT NULL"
+	"    CHECK (length(CAST(summary AS BLOB)) <= 1023),"
+	"  diff TEXT NOT NULL"
+	"    CHECK (length(CAST(diff AS BLOB)) <= 262144)"
+	") STRICT;"
+	"PRAGMA user_version = 6;",
 };
 
 _Static_assert(STORE_APPLICATION_ID == 1398228034, "schema script");
@@ -279,7 +327,8 @@ _Static_assert(STORE_APPLICATION_ID == 1398228034, "schema script");
 #define CALL_COLS \
 	"call_id, started_ms, account, from_user, to_user, direction, src, " \
 	"answered_ms, ended_ms, status, reason, state, anchored, " \
-	CALL_LEG_COLS("a") ", " CALL_LEG_COLS("b")
+	CALL_LEG_COLS("a") ", " CALL_LEG_COLS("b") ", " \
+	"zone_a, zone_b, target, outcome, verdicts, enc_a, enc_b"
 
 const char *const store_sql_text[SQL_MAX] = {
 	[SQL_BEGIN] = "BEGIN IMMEDIATE",
@@ -386,13 +435,15 @@ const char *const store_sql_text[SQL_MAX] = {
 	[SQL_CALL_PUT] = "INSERT OR REPLACE INTO calls (" CALL_COLS ") VALUES ("
 	    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
 	    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-	    "?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
-	/* LIMIT -1 is no limit. */
+	    "?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, "
+	    "?32, ?33, ?34, ?35, ?36, ?37, ?38)",
+	/* LIMIT -1 is no limit; ?2 NULL: any outcome. */
 	[SQL_CALL_LIST] = "SELECT " CALL_COLS " FROM calls "
+	    "WHERE (?2 IS NULL OR outcome = ?2) "
 	    "ORDER BY started_ms DESC, call_id DESC LIMIT ?1",
 	[SQL_CALL_LIST_ACTIVE] = "SELECT " CALL_COLS " FROM calls "
-	    "WHERE state = 'active' ORDER BY started_ms DESC, call_id DESC "
-	    "LIMIT ?1",
+	    "WHERE state = 'active' AND (?2 IS NULL OR outcome = ?2) "
+	    "ORDER BY started_ms DESC, call_id DESC LIMIT ?1",
 	[SQL_CALL_MARK_LOST] = "UPDATE calls SET state = 'lost' "
 	    "WHERE state = 'active'",
 	[SQL_CALL_PRUNE] = "DELETE FROM calls "
@@ -408,6 +459,14 @@ const char *const store_sql_text[SQL_MAX] = {
 	    "(account, cc, first_seen) VALUES (?1, ?2, ?3)",
 	[SQL_COUNTRY_LIST] = "SELECT account, cc, first_seen "
 	    "FROM alert_countries ORDER BY account, cc",
+
+	[SQL_CONFIG_ADD] = "INSERT INTO config_changes (at_ms, actor, result, "
+	    "summary, diff) VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* ?1: the rows to keep; ids only grow (INTEGER PRIMARY KEY). */
+	[SQL_CONFIG_PRUNE] = "DELETE FROM config_changes WHERE id <= "
+	    "(SELECT max(id) FROM config_changes) - ?1",
+	[SQL_CONFIG_LIST] = "SELECT id, at_ms, actor, result, summary, diff "
+	    "FROM config_changes ORDER BY id DESC LIMIT ?1",
 };
 
 int

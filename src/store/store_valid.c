@@ -14,8 +14,17 @@
 #include "core/utf8.h"
 #include "store/store_int.h"
 
-bool
-store_text_ok(const char *s, size_t max, bool required)
+/* A control character text must not hold ('\n' and '\t' in lines). */
+static bool
+is_control(uint8_t c, bool lines)
+{
+	if (lines && (c == '\n' || c == '\t'))
+		return false;
+	return c < 0x20 || c == 0x7f;
+}
+
+static bool
+text_ok(const char *s, size_t max, bool required, bool lines)
 {
 	const uint8_t *p = (const uint8_t *)s;
 	size_t n, i = 0;
@@ -28,7 +37,7 @@ store_text_ok(const char *s, size_t max, bool required)
 	while (i < n) {
 		size_t l;
 
-		if (p[i] < 0x20 || p[i] == 0x7f)
+		if (is_control(p[i], lines))
 			return false;
 		if (p[i] < 0x80) {
 			i++;
@@ -42,6 +51,38 @@ store_text_ok(const char *s, size_t max, bool required)
 		i += l;
 	}
 	return true;
+}
+
+bool
+store_text_ok(const char *s, size_t max, bool required)
+{
+	return text_ok(s, max, required, false);
+}
+
+bool
+store_lines_ok(const char *s, size_t max)
+{
+	return text_ok(s, max, false, true);
+}
+
+void
+store_text_scrub(char *s, bool lines)
+{
+	uint8_t *p = (uint8_t *)s;
+	size_t n = strlen(s), i = 0, l;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			if (is_control(p[i], lines))
+				p[i] = '?';
+			i++;
+		} else if ((l = utf8_seq_len(p + i, n - i)) == 0 ||
+		    (p[i] == 0xc2 && p[i + 1] < 0xa0)) {
+			/* The rest of a C1 sequence is a stray byte next. */
+			p[i++] = '?';
+		} else
+			i += l;
+	}
 }
 
 bool

@@ -4,7 +4,9 @@ starts, as weeks of history would have left it).  A quiet period raises
 nothing; a burst of wrong-password REGISTERs more than ten times the
 baseline brings exactly one alert to a local webhook receiver within
 10 s, with its evidence (counts, window, top sources and accounts); an
-unreachable webhook ends in alert.delivery_failed after its retries."""
+unreachable webhook ends in alert.delivery_failed after its retries.
+The end of an alert (alert.cleared) is posted too, and `sipwall alerts`
+and `sipwall rates` show the alert and the counts behind it."""
 import json
 import os
 import socket
@@ -15,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import swtest
 from sipauth import SipUA, source
+from test_control import ctl
 
 PW = "Secr3t-pass-99"
 WINDOW = 10
@@ -166,11 +169,43 @@ def test_burst_of_registration_failures_alerts_once(daemon_factory):
         assert ev["top_sources"] == "%s=30,%s=10" % (source(5), source(6))
         assert ev["counters"]["reg_failures"] == 40
 
-        # quiet again: the alert clears, and nothing else is posted
+        # OPS1, OBS6: the same alert and the counts behind it, live
+        al = ctl(d, "alerts")
+        assert al["enabled"] is True and al["raised"] == 1, al
+        a = al["alerts"][0]
+        assert len(al["alerts"]) == 1 and a["event"] == "raised", al
+        assert a["active"] is True and a["rule"] == "ratio", a
+        assert a["key"] == "reg_failures" and a["count"] == 40, a
+        assert a["baseline"] == body["baseline"], a
+        assert a["window_s"] == WINDOW and a["limit"] == body["limit"], a
+        assert a["top_sources"][:2] == body["top_sources"][:2], a
+        assert a["window_end"] - a["window_start"] == WINDOW * 1000, a
+        rates = {r["metric"]: r for r in ctl(d, "rates")["rates"]}
+        assert len(rates) == 9 and rates["calls_off_hours"]["baseline"] \
+            is None, rates
+        rf = rates["reg_failures"]
+        assert rf["window_s"] == WINDOW and rf["current"] >= 0, rf
+        assert rf["history"][-1]["count"] == 40, rf
+        assert rf["history"][-1]["baseline"] == body["baseline"], rf
+        assert rf["history"][-1]["t"] == a["window_start"], rf
+        assert 2.5 < rf["baseline"] <= 3.0, rf
+        assert "reg_failures" in d.cli("alerts").stdout
+        assert "reg_failures" in d.cli("rates").stdout
+
+        # quiet again: the alert clears, and the receiver hears of it
         d.wait_event("alert.cleared", timeout=2 * WINDOW + 2)
+        posts = rx.wait(2, timeout=5)
+        assert len(posts) == 2, posts
+        end = posts[1][3]
+        assert end["type"] == "alert.cleared" and end["id"] == 801, end
+        assert end["rule"] == "ratio" and end["metric"] == "reg_failures"
+        assert end["value"] < 40, end
         time.sleep(1.5)
-        assert len(rx.bodies()) == 1, rx.bodies()
+        assert len(rx.bodies()) == 2, rx.bodies()
         assert len(d.events("alert.raised")) == 1
+        al = ctl(d, "alerts")["alerts"]
+        assert [(x["event"], x["active"]) for x in al] == [
+            ("raised", False), ("cleared", False)], al
     finally:
         rx.close()
 

@@ -1138,14 +1138,28 @@ CALL_LEG = ("packets", "bytes", "lost", "jitter_us", "ooo", "auth_failed",
 def put_call(st, call_id, started_ms, state="ended", direction="outbound",
              account="alice", from_user="alice", to_user="+4930123456",
              src="192.0.2.10:5060", answered_ms=0, ended_ms=0, status=0,
-             reason="", anchored=1, a=None, b=None):
+             reason="", anchored=1, a=None, b=None, outcome=None,
+             zone_a="", zone_b="", target="", verdicts="", enc_a=None,
+             enc_b=None):
     """A row of the calls table, as sipwalld writes it; a and b are
-    dicts of CALL_LEG values (missing ones 0)."""
+    dicts of CALL_LEG values (missing ones 0).  outcome, enc_a and
+    enc_b default to what the schema 6 migration gives an older row."""
+    if outcome is None:
+        outcome = ("answered" if answered_ms else "cancelled"
+                   if reason == "cancel" else "failed"
+                   if state == "ended" else "")
+    enc = {}
+    for p, leg, given in (("a", a or {}, enc_a), ("b", b or {}, enc_b)):
+        enc[p] = given if given is not None else (
+            "" if not leg.get("media") else "srtp" if leg.get("srtp")
+            else "rtp")
     cols = {"call_id": call_id, "started_ms": started_ms, "account": account,
             "from_user": from_user, "to_user": to_user,
             "direction": direction, "src": src, "answered_ms": answered_ms,
             "ended_ms": ended_ms, "status": status, "reason": reason,
-            "state": state, "anchored": anchored}
+            "state": state, "anchored": anchored, "outcome": outcome,
+            "zone_a": zone_a, "zone_b": zone_b, "target": target,
+            "verdicts": verdicts, "enc_a": enc["a"], "enc_b": enc["b"]}
     for p, leg in (("a", a or {}), ("b", b or {})):
         for k in CALL_LEG:
             cols["%s_%s" % (p, k)] = leg.get(k, 0)
@@ -1169,6 +1183,9 @@ def cstore(tmp_path, monkeypatch):
     assert st.account("add", "seed").returncode == 0
     put_call(st, "c-ended@pc33", T_2026, answered_ms=T_2026 + 2500,
              ended_ms=T_2026 + 65000, status=200, reason="bye",
+             zone_a="internet", zone_b="core", target="core:192.0.2.5:5060",
+             verdicts="auth:digest,dest:domestic,limit:ok",
+             enc_a="AES_CM_128_HMAC_SHA1_80",
              a={"packets": 3250, "bytes": 559000, "lost": 12,
                 "jitter_us": 4100, "ooo": 3, "auth_failed": 1, "foreign": 2,
                 "srtp": 1, "media": 1},
@@ -1189,31 +1206,34 @@ def cstore(tmp_path, monkeypatch):
     return st
 
 
-def call_line(started, state, direction, account, fromto, dur, status):
-    return "%-25s  %-6s  %-9s  %-12s  %-31s  %8s  %s" % (
-        started, state, direction, account, fromto, dur, status)
+def call_line(started, state, outcome, direction, account, fromto, dur,
+              status):
+    return "%-25s  %-6s  %-9s  %-9s  %-12s  %-31s  %8s  %s" % (
+        started, state, outcome, direction, account, fromto, dur, status)
 
 
-HEADER = call_line("STARTED", "STATE", "DIRECTION", "ACCOUNT", "FROM -> TO",
-                   "DURATION", "STATUS")
+HEADER = call_line("STARTED", "STATE", "OUTCOME", "DIRECTION", "ACCOUNT",
+                   "FROM -> TO", "DURATION", "STATUS")
 
 
 def test_calls_default_lists_the_active_ones(cstore):
     p = cstore.calls()
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
-    assert len(lines) == 4, p.stdout
+    assert len(lines) == 5, p.stdout
     assert lines[0] == HEADER
-    m = re.fullmatch(r"(\S+) +active +trunk_in +- +\+4940555 -> carol +"
-                     r"(\d+):(\d\d):(\d\d)  -", lines[1])
+    m = re.fullmatch(r"(\S+) +active +answered +trunk_in +- +"
+                     r"\+4940555 -> carol +(\d+):(\d\d):(\d\d)  -",
+                     lines[1])
     assert m, lines[1]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", m.group(1))
     # Answered 65 s before the rows were written, now a little later.
     secs = int(m.group(2)) * 3600 + int(m.group(3)) * 60 + int(m.group(4))
     assert 65 <= secs < 120
-    assert lines[2] == ("  A: rtp pkts 3000 lost 300 (9.1%) jitter 20.0ms "
-                        "ooo 0 auth_fail 0 foreign 0")
-    assert lines[3] == ("  B: rtp pkts 2990 lost 0 (0.0%) jitter 1.5ms "
+    assert lines[2] == "  target - verdicts -"
+    assert lines[3] == ("  A: - rtp pkts 3000 lost 300 (9.1%) jitter "
+                        "20.0ms ooo 0 auth_fail 0 foreign 0")
+    assert lines[4] == ("  B: - rtp pkts 2990 lost 0 (0.0%) jitter 1.5ms "
                         "ooo 0 auth_fail 0 foreign 0")
 
 
@@ -1221,40 +1241,46 @@ def test_calls_all_newest_first(cstore):
     p = cstore.calls("--all")
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
-    assert len(lines) == 1 + 4 * 3, p.stdout
+    assert len(lines) == 1 + 4 * 4, p.stdout
     assert lines[0] == HEADER
     assert " active " in lines[1]
-    assert lines[4:] == [
-        call_line("2026-01-01T00:01:00+00:00", "lost", "inbound", "-",
+    assert lines[5:] == [
+        call_line("2026-01-01T00:01:00+00:00", "lost", "-", "inbound", "-",
                   "+4930999 -> bob", "-", "-"),
-        "  A: - pkts 0 lost 0 (0.0%) jitter 0.0ms ooo 0 auth_fail 0 "
+        "  target - verdicts -",
+        "  A: - - pkts 0 lost 0 (0.0%) jitter 0.0ms ooo 0 auth_fail 0 "
         "foreign 0",
-        "  B: - pkts 0 lost 0 (0.0%) jitter 0.0ms ooo 0 auth_fail 0 "
+        "  B: - - pkts 0 lost 0 (0.0%) jitter 0.0ms ooo 0 auth_fail 0 "
         "foreign 0",
-        call_line("2026-01-01T00:00:30+00:00", "ended", "outbound", "alice",
-                  "alice -> +4930123456", "-", "487/cancel"),
-        "  A: rtp pkts 40 lost 0 (0.0%) jitter 0.0ms ooo 0 auth_fail 0 "
+        call_line("2026-01-01T00:00:30+00:00", "ended", "cancelled",
+                  "outbound", "alice", "alice -> +4930123456", "-",
+                  "487/cancel"),
+        "  target - verdicts -",
+        "  A: - rtp pkts 40 lost 0 (0.0%) jitter 0.0ms ooo 0 auth_fail 0 "
         "foreign 0",
-        "  B: - pkts 0 lost 0 (0.0%) jitter 0.0ms ooo 0 auth_fail 0 "
+        "  B: - - pkts 0 lost 0 (0.0%) jitter 0.0ms ooo 0 auth_fail 0 "
         "foreign 0",
-        call_line("2026-01-01T00:00:00+00:00", "ended", "outbound", "alice",
-                  "alice -> +4930123456", "0:01:02", "200/bye"),
-        "  A: srtp pkts 3250 lost 12 (0.4%) jitter 4.1ms ooo 3 auth_fail 1 "
-        "foreign 2",
-        "  B: rtp pkts 3240 lost -2 (0.0%) jitter 0.8ms ooo 0 auth_fail 0 "
-        "foreign 0",
+        call_line("2026-01-01T00:00:00+00:00", "ended", "answered",
+                  "outbound", "alice", "alice -> +4930123456", "0:01:02",
+                  "200/bye"),
+        "  target core:192.0.2.5:5060 verdicts "
+        "auth:digest,dest:domestic,limit:ok",
+        "  A: internet AES_CM_128_HMAC_SHA1_80 pkts 3250 lost 12 (0.4%) "
+        "jitter 4.1ms ooo 3 auth_fail 1 foreign 2",
+        "  B: core rtp pkts 3240 lost -2 (0.0%) jitter 0.8ms ooo 0 "
+        "auth_fail 0 foreign 0",
     ]
     # The exact layout of one line, not only the format's.
-    assert lines[10] == (
-        "2026-01-01T00:00:00+00:00  ended   outbound   alice         "
-        "alice -> +4930123456              0:01:02  200/bye")
+    assert lines[13] == (
+        "2026-01-01T00:00:00+00:00  ended   answered   outbound   "
+        "alice         alice -> +4930123456              0:01:02  200/bye")
 
 
 def test_calls_local_time(cstore, monkeypatch):
     monkeypatch.setenv("TZ", "EST5")
     p = cstore.calls("--all", "-n", "4")
     assert p.returncode == 0, p.stderr
-    assert p.stdout.splitlines()[10].startswith(
+    assert p.stdout.splitlines()[13].startswith(
         "2025-12-31T19:00:00-05:00  ended")
 
 
@@ -1284,8 +1310,12 @@ def test_calls_json(cstore):
         "call_id": "c-ended@pc33", "state": "ended", "direction": "outbound",
         "account": "alice", "from_user": "alice", "to_user": "+4930123456",
         "started_ms": T_2026, "answered_ms": T_2026 + 2500,
-        "ended_ms": T_2026 + 65000, "status": 200, "reason": "bye",
-        "src": "192.0.2.10:5060", "anchored": True,
+        "ended_ms": T_2026 + 65000, "duration_ms": 62500, "status": 200,
+        "reason": "bye", "src": "192.0.2.10:5060", "outcome": "answered",
+        "zone_a": "internet", "zone_b": "core",
+        "target": "core:192.0.2.5:5060",
+        "verdicts": "auth:digest,dest:domestic,limit:ok",
+        "enc_a": "AES_CM_128_HMAC_SHA1_80", "enc_b": "rtp", "anchored": True,
         "a": {"has_media": True, "srtp": True, "packets": 3250,
               "bytes": 559000, "lost": 12, "jitter_us": 4100, "ooo": 3,
               "auth_failed": 1, "foreign": 2},
@@ -1347,6 +1377,9 @@ def test_calls_corrupt_row_refused(cstore):
     (["-n"], "needs a value"),
     (["--frobnicate"], "unknown option"),
     (["list"], "no arguments expected"),
+    (["--outcome", "lost"], "invalid --outcome"),
+    (["--outcome", ""], "invalid --outcome"),
+    (["--outcome"], "needs a value"),
 ])
 def test_calls_usage_errors(store, args, msg):
     p = run("calls", "-D", store.dir, *args)

@@ -166,6 +166,7 @@ test_defaults(void **state)
 	assert_false(c.events.to_stdout);
 	assert_false(c.events.to_syslog);
 	assert_int_equal(c.events.syslog_facility, LOG_LOCAL0);
+	assert_int_equal(c.events.min_severity, LOG_INFO);
 	assert_int_equal(c.log.level, CONF_LOG_INFO);
 	assert_false(c.listen_overridden);
 }
@@ -247,6 +248,7 @@ static const char full_conf[] =
 	"  stdout: true\n"
 	"  syslog: True\n"
 	"  syslog_facility: authpriv\n"
+	"  min_severity: debug\n"
 	"log:\n"
 	"  level: debug\n";
 
@@ -291,6 +293,7 @@ test_every_key(void **state)
 	assert_true(c->events.to_stdout);
 	assert_true(c->events.to_syslog);
 	assert_int_equal(c->events.syslog_facility, LOG_AUTHPRIV);
+	assert_int_equal(c->events.min_severity, LOG_DEBUG);
 	assert_int_equal(c->log.level, CONF_LOG_DEBUG);
 	conf_free(c);
 }
@@ -615,6 +618,9 @@ test_enums(void **state)
 	    NAME ":8:20: events.syslog_facility: 'local8' is not one of: "
 	    "daemon, user, auth, authpriv, local0, local1, local2, local3, "
 	    "local4, local5, local6, local7");
+	expect_one("events:\n  min_severity: warn\n",
+	    NAME ":8:17: events.min_severity: 'warn' is not one of: emerg, "
+	    "alert, crit, err, warning, notice, info, debug");
 	expect_errors("version: 1\nlisten:\n  - transport: tls\n"
 	    "    address: 127.0.0.1\n    zone: z\nzones: [{name: z}]\n",
 	    NAME ":3:5: listen[0]: a tls listener needs a 'tls' mapping with "
@@ -1336,6 +1342,24 @@ test_every_prefix(void **state)
 	}
 }
 
+/* config.loaded's digest: the SHA-256 of the bytes, comments and all
+ * (what sha256sum prints of the file). */
+static void
+test_digest(void **state)
+{
+	struct sw_conf *c;
+
+	(void)state;
+	c = must_load(BASE);
+	assert_string_equal(c->digest, "c9fb53fc15c548c0a32a9b992471c4f9"
+	    "b6473bb90dfa8f5d4ad4cf497493e55e");
+	conf_free(c);
+	c = must_load(BASE "# a comment\n");
+	assert_string_equal(c->digest, "7e43e89ce71d31bbccd95a23c97f37d6"
+	    "80bbba6557078153d8635515fd7f0286");
+	conf_free(c);
+}
+
 static void
 test_print(void **state)
 {
@@ -1405,6 +1429,7 @@ test_print(void **state)
 	    "  stdout: false\n"
 	    "  syslog: false\n"
 	    "  syslog_facility: local0\n"
+	    "  min_severity: info\n"
 	    "log:\n"
 	    "  level: info\n"
 	    "store:\n"
@@ -2091,6 +2116,7 @@ main(void)
 		cmocka_unit_test(test_null_inputs),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_every_prefix),
+		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_print_quoting),
 		cmocka_unit_test(test_duration_fmt),

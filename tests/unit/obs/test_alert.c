@@ -337,17 +337,110 @@ test_ratio_one_alert_then_cleared(void **state)
 	assert_string_equal(str(json_array_get(ev, 0), "metric"),
 	    "reg_failures");
 	json_decref(ev);
+	/* the receiver hears the end too */
+	assert_int_equal(alert_drain(a, 5000), 0);
+	assert_int_equal(f->sink.n, 2);
+	j = body(f, 1);
+	assert_string_equal(str(j, "type"), "alert.cleared");
+	assert_int_equal(num(j, "id"), 801);
+	assert_string_equal(str(j, "rule"), "ratio");
+	assert_string_equal(str(j, "metric"), "reg_failures");
+	assert_int_equal(num(j, "value"), 0);
+	json_decref(j);
 	/* window 4: a new burst is a new alert */
 	feed_reg_failures(a, 40, "192.0.2.3", "1003");
 	alert_tick(a, T0 + 4 * WIN);
 	assert_int_equal(alert_drain(a, 5000), 0);
 	assert_int_equal(nevents(f, "alert.raised"), 2);
-	assert_int_equal(f->sink.n, 2);
+	assert_int_equal(f->sink.n, 3);
 	alert_get_stats(a, &s);
 	assert_int_equal(s.windows, 4);
 	assert_int_equal(s.raised, 2);
 	assert_int_equal(s.cleared, 1);
-	assert_int_equal(s.delivered, 2);
+	assert_int_equal(s.delivered, 3);
+
+	/* OPS1: what `sipwall alerts` and `rates` show */
+	j = alert_alerts_json(a, 64);
+	ev = json_object_get(j, "alerts");
+	assert_int_equal(json_array_size(ev), 3);
+	assert_string_equal(str(json_array_get(ev, 0), "event"), "raised");
+	assert_string_equal(str(json_array_get(ev, 0), "key"), "reg_failures");
+	assert_int_equal(num(json_array_get(ev, 0), "count"), 25);
+	assert_int_equal(num(json_array_get(ev, 0), "at"), T0 + WIN);
+	assert_false(json_is_true(json_object_get(json_array_get(ev, 0),
+	    "active")));
+	assert_string_equal(str(json_array_get(json_object_get(
+	    json_array_get(ev, 0), "top_sources"), 0), "src"), "192.0.2.1");
+	assert_string_equal(str(json_array_get(ev, 1), "event"), "cleared");
+	assert_string_equal(str(json_array_get(ev, 2), "event"), "raised");
+	assert_true(json_is_true(json_object_get(json_array_get(ev, 2),
+	    "active")));
+	assert_int_equal(num(json_array_get(ev, 2), "window_s"), 10);
+	assert_true(json_real_value(json_object_get(json_array_get(ev, 2),
+	    "baseline")) > 0);
+	json_decref(j);
+	j = alert_alerts_json(a, 1);
+	assert_int_equal(json_array_size(json_object_get(j, "alerts")), 1);
+	json_decref(j);
+	feed_reg_failures(a, 4, "192.0.2.4", "1004");
+	j = alert_rates_json(a);
+	ev = json_object_get(j, "rates");
+	assert_int_equal(json_array_size(ev), ALERT_M_MAX);
+	top = json_array_get(ev, ALERT_M_REG_FAILURES);
+	assert_string_equal(str(top, "metric"), "reg_failures");
+	assert_int_equal(num(top, "current"), 4);
+	assert_int_equal(num(top, "window_start"), T0 + 4 * WIN);
+	assert_true(json_is_real(json_object_get(top, "baseline")));
+	top = json_object_get(top, "history");
+	assert_int_equal(json_array_size(top), 4);
+	assert_int_equal(num(json_array_get(top, 0), "t"), T0);
+	assert_int_equal(num(json_array_get(top, 0), "count"), 25);
+	assert_int_equal(num(json_array_get(top, 1), "count"), 30);
+	assert_int_equal(num(json_array_get(top, 3), "count"), 40);
+	assert_true(json_real_value(json_object_get(json_array_get(top, 0),
+	    "baseline")) == 2.0);
+	/* calls_off_hours has no baseline */
+	assert_true(json_is_null(json_object_get(json_array_get(ev,
+	    ALERT_M_CALLS_OFF_HOURS), "baseline")));
+	json_decref(j);
+	alert_free(a);
+}
+
+/* A reload: new thresholds and webhook, the same counts; another
+ * window length is refused. */
+static void
+test_reconf(void **state)
+{
+	struct fix *f = *state;
+	struct conf_alerts c;
+	struct alert *a;
+
+	f->c.webhook[0] = '\0';	/* no delivery thread to begin with */
+	a = engine(f, T0, NULL, NULL);
+	feed_reg_failures(a, 6, "192.0.2.1", "1001");
+	c = f->c;
+	c.reg_failures = 5;
+	snprintf(c.webhook, sizeof(c.webhook), "%s", HOOK);
+	assert_int_equal(alert_reconf(a, &c), 0);
+	/* the open window kept its 6: over the new limit */
+	alert_tick(a, T0 + WIN);
+	assert_int_equal(nevents(f, "alert.raised"), 1);
+	assert_int_equal(alert_drain(a, 5000), 0);
+	assert_int_equal(f->sink.n, 1);
+	/* off: what is raised clears, nothing new is raised */
+	c.enabled = false;
+	assert_int_equal(alert_reconf(a, &c), 0);
+	feed_reg_failures(a, 9, "192.0.2.1", "1001");
+	alert_tick(a, T0 + 2 * WIN);
+	assert_int_equal(nevents(f, "alert.raised"), 1);
+	assert_int_equal(nevents(f, "alert.cleared"), 1);
+	c.window_ms = 2 * WIN;
+	assert_int_equal(alert_reconf(a, &c), -EBUSY);
+	c.window_ms = WIN;
+	c.nhours = 1;
+	snprintf(c.hours[0], sizeof(c.hours[0]), "nonsense");
+	assert_int_equal(alert_reconf(a, &c), -EINVAL);
+	assert_int_equal(alert_reconf(a, NULL), -EINVAL);
 	alert_free(a);
 }
 
@@ -714,6 +807,7 @@ main(void)
 		cmocka_unit_test(test_country_of),
 		cmocka_unit_test_setup_teardown(
 		    test_ratio_one_alert_then_cleared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_min_count_and_no_baseline,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absolute_limit, setup,

@@ -207,6 +207,46 @@ test_mandatory_and_singletons(void **state)
 	    "Missing Content-Type");
 }
 
+/* A well-formed message that fails a sanity check is `invalid`
+ * (sip.invalid); a grammar error is not (sip.malformed). */
+static void
+expect_invalid(const char *s, int invalid)
+{
+	struct sip_msg m;
+	struct sip_perr e;
+
+	if (parse(s, strlen(s), 0, &m, &e) >= 0 || e.invalid != invalid)
+		fail_msg("want invalid=%d for:\n%s", invalid, s);
+}
+
+static void
+test_invalid_is_told_from_malformed(void **state)
+{
+	const char *s = "OPTIONS sip:a@b.example SIP/2.0\r\n"
+	    "Content-Length: 0\r\nl: 5\r\n\r\nhello";
+	struct sip_perr e;
+	size_t scan = 0;
+
+	(void)state;
+	expect_invalid("OPTIONS sip:x@example.com SIP/2.0\r\n" BASE_HDRS
+	    "\r\n", 1);					/* Missing CSeq */
+	expect_invalid("OPTIONS sip:x@example.com SIP/2.0\r\n" BASE_HDRS
+	    "CSeq: 1 OPTIONS\r\ni: c2\r\n\r\n", 1);	/* Duplicate */
+	expect_invalid("OPTIONS sip:x@example.com SIP/2.0\r\n" BASE_HDRS
+	    "CSeq: 1 INVITE\r\n\r\n", 1);
+	expect_invalid("OPTIONS sip:x@example.com SIP/2.0\r\n" BASE_HDRS
+	    "CSeq: 1 OPTIONS\r\n\r\nbody without type", 1);
+	expect_invalid("OPTIONS sip:x@example.com SIP/2.0\r\n" BASE_HDRS
+	    "CSeq: one OPTIONS\r\n\r\n", 0);		/* Bad CSeq */
+	expect_invalid("OPTIONS  sip:x@example.com SIP/2.0\r\n" BASE_HDRS
+	    "CSeq: 1 OPTIONS\r\n\r\n", 0);
+	expect_invalid("OPTIONS sip:x@example.com SIP/2.0\r\n" BASE_HDRS
+	    "CSeq: 1 OPTIONS\r\n", 0);			/* Incomplete */
+	assert_true(sip_stream_frame((const uint8_t *)s, strlen(s),
+	    &sip_limits_default, &scan, &e) < 0);
+	assert_int_equal(e.invalid, 1);
+}
+
 static void
 test_start_line(void **state)
 {
@@ -408,6 +448,7 @@ main(void)
 		cmocka_unit_test(test_stream_needs_content_length),
 		cmocka_unit_test(test_stream_refuses_two_content_lengths),
 		cmocka_unit_test(test_mandatory_and_singletons),
+		cmocka_unit_test(test_invalid_is_told_from_malformed),
 		cmocka_unit_test(test_start_line),
 		cmocka_unit_test(test_header_lines),
 		cmocka_unit_test(test_quoted_pair_control),

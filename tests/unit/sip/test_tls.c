@@ -6,6 +6,7 @@
  * memory; the peers that must be weaker than ours (TLS 1.1, CBC
  * ciphers) are raw OpenSSL clients on memory BIOs.
  */
+#include <errno.h>
 #include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <openssl/crypto.h>
@@ -574,6 +576,33 @@ setup(void **state)
 	return certs_make_all(&C);
 }
 
+/* tls.cert_expiring's input: seconds to notAfter (the test
+ * certificates live two days) and the subject; none for a client
+ * without a certificate. */
+static void
+cert_expiry(void **state)
+{
+	struct tls_ctx *sc = server_ctx(TLS_V1_2, 0, NULL);
+	struct tls_ctx *cc = client_ctx(C.ca, NULL, NULL);
+	int64_t now = (int64_t)time(NULL), left = 0;
+	char subject[64];
+
+	(void)state;
+	assert_int_equal(tls_ctx_cert_expiry(sc, now, &left, subject,
+	    sizeof(subject)), 0);
+	assert_true(left > 2 * 86400 - 600 && left <= 2 * 86400);
+	assert_string_equal(subject, "/CN=sip.test");
+	assert_int_equal(tls_ctx_cert_expiry(sc, now + 3 * 86400, &left, NULL,
+	    0), 0);
+	assert_true(left < -86400 + 600 && left >= -86400);
+	assert_int_equal(tls_ctx_cert_expiry(cc, now, &left, subject,
+	    sizeof(subject)), -ENOENT);
+	assert_int_equal(tls_ctx_cert_expiry(NULL, now, &left, NULL, 0),
+	    -ENOENT);
+	tls_ctx_free(sc);
+	tls_ctx_free(cc);
+}
+
 static int
 teardown(void **state)
 {
@@ -594,6 +623,7 @@ main(void)
 		cmocka_unit_test(weak_clients_refused),
 		cmocka_unit_test(renegotiation_refused),
 		cmocka_unit_test(idle_server_session_memory),
+		cmocka_unit_test(cert_expiry),
 	};
 
 	/* before OpenSSL allocates anything */

@@ -192,8 +192,8 @@ test_migrate_from_v4(void **state)
 	    "WHERE name IN ('baselines', 'alert_countries')"), 0);
 
 	st = open_ok();
-	assert_int_equal(store_schema_version(st), 5);
-	assert_int_equal(raw_int("PRAGMA user_version"), 5);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int("SELECT count(*) FROM calls"), 1);
 	bl(&b, "calls_out", 3, 1.0);
 	assert_int_equal(store_baseline_put(st, &b), 0);

@@ -5,7 +5,10 @@
  * walk), validation on write and the scrubbing of network text,
  * mark_lost and prune, the writer's STORE_WOP_CALL_PUT, the table's
  * CHECKs, rows edited by hand refused on read (-EBADMSG, no crash),
- * and the migration of a version 3 store to version 4.
+ * the migration of a version 3 store to version 4; the CDR fields of
+ * schema 6 (zones, target, outcome, verdicts, encryption of each leg,
+ * the duration column), the outcome filter, and the migration of a
+ * version 5 store to 6 that keeps and completes the rows.
  */
 #include <errno.h>
 #include <limits.h>
@@ -555,6 +558,326 @@ test_call_migrate_from_v3(void **state)
 	store_close(st);
 }
 
+/* The CDR fields of an answered SRTP call. */
+static void
+cdr_init(struct store_call *c, const char *call_id, int64_t started,
+    const char *outcome)
+{
+	call_init(c, call_id, started, STORE_CALL_ENDED);
+	strcpy(c->zone_a, "internet");
+	strcpy(c->zone_b, "core");
+	strcpy(c->target, "core:[2001:db8::10]:5060");
+	strcpy(c->outcome, outcome);
+	strcpy(c->verdicts, "auth:digest,dest:domestic,limit:ok,"
+	    "srtp:require,media:anchored");
+	strcpy(c->enc[0], "AES_CM_128_HMAC_SHA1_80");
+	strcpy(c->enc[1], "rtp");
+}
+
+static void
+test_call_cdr_fields_round_trip(void **state)
+{
+	struct store *st = open_ok();
+	struct store_call c, d;
+	struct seen s;
+
+	cdr_init(&c, "cdr1", T0, STORE_CALL_ANSWERED);
+	assert_int_equal(store_call_put(st, &c), 0);
+	/* The longest values that fit. */
+	cdr_init(&d, "cdr2", T0 + 1, STORE_CALL_REFUSED);
+	memset(d.zone_a, 'z', STORE_CALL_ZONE_MAX);
+	memset(d.zone_b, 'y', STORE_CALL_ZONE_MAX);
+	memset(d.target, 't', STORE_CALL_TARGET_MAX);
+	memset(d.verdicts, 'v', STORE_CALL_VERDICTS_MAX);
+	memset(d.enc[0], 'e', STORE_CALL_ENC_MAX);
+	memset(d.enc[1], 'f', STORE_CALL_ENC_MAX);
+	d.answered_ms = 0;
+	d.status = 403;
+	strcpy(d.reason, "high_risk");
+	assert_int_equal(store_call_put(st, &d), 0);
+	assert_int_equal(list(st, false, 0, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_memory_equal(&s.c[0], &d, sizeof(d));
+	assert_memory_equal(&s.c[1], &c, sizeof(c));
+	assert_string_equal(s.c[1].enc[0], "AES_CM_128_HMAC_SHA1_80");
+	assert_string_equal(s.c[1].outcome, "answered");
+
+	/* The duration column: answered to ended, else 0. */
+	assert_int_equal(raw_int("SELECT duration_ms FROM calls "
+	    "WHERE call_id = 'cdr1'"), 65000 - 2500);
+	assert_int_equal(raw_int("SELECT duration_ms FROM calls "
+	    "WHERE call_id = 'cdr2'"), 0);
+	cdr_init(&c, "cdr3", T0 + 2, STORE_CALL_ANSWERED);
+	strcpy(c.state, STORE_CALL_ACTIVE);
+	c.ended_ms = 0;
+	assert_int_equal(store_call_put(st, &c), 0);
+	assert_int_equal(raw_int("SELECT duration_ms FROM calls "
+	    "WHERE call_id = 'cdr3'"), 0);
+
+	/* The target may name the callee: scrubbed like the users. */
+	cdr_init(&c, "cdr4", T0 + 3, STORE_CALL_FAILED);
+	strcpy(c.target, "user:\x1b[2J");
+	assert_int_equal(store_call_put(st, &c), 0);
+	assert_int_equal(list(st, false, 1, &s), 0);
+	assert_string_equal(s.c[0].target, "user:?[2J");
+	store_close(st);
+}
+
+static void
+test_call_cdr_validation(void **state)
+{
+	struct store *st = open_ok();
+	struct store_call c;
+
+#define BAD(stmt) do {							\
+	cdr_init(&c, "x1", T0, STORE_CALL_ANSWERED);			\
+	stmt;								\
+	assert_int_equal(store_call_put(st, &c), -EINVAL);		\
+} while (0)
+	BAD(strcpy(c.outcome, "bogus"));
+	BAD(strcpy(c.outcome, "Answered"));
+	BAD(strcpy(c.outcome, "lost"));
+	BAD(memset(c.outcome, 'a', sizeof(c.outcome)));	/* no NUL */
+	BAD(memset(c.zone_a, 'a', sizeof(c.zone_a)));
+	BAD(memset(c.zone_b, 'a', sizeof(c.zone_b)));
+	BAD(memset(c.target, 'a', sizeof(c.target)));
+	BAD(memset(c.verdicts, 'a', sizeof(c.verdicts)));
+	BAD(memset(c.enc[0], 'a', sizeof(c.enc[0])));
+	BAD(memset(c.enc[1], 'a', sizeof(c.enc[1])));
+	BAD(strcpy(c.zone_a, "in\tternet"));
+	BAD(strcpy(c.verdicts, "auth:digest\n"));
+	BAD(strcpy(c.enc[1], "rtp\x7f"));
+#undef BAD
+	assert_int_equal(raw_int("SELECT count(*) FROM calls"), 0);
+	/* Every outcome of the set, and "" (undecided). */
+	for (size_t i = 0; i < 5; i++) {
+		static const char *const oc[] = { "", STORE_CALL_ANSWERED,
+		    STORE_CALL_REFUSED, STORE_CALL_FAILED,
+		    STORE_CALL_CANCELLED };
+		char id[8];
+
+		snprintf(id, sizeof(id), "o%zu", i);
+		cdr_init(&c, id, T0 + (int64_t)i, oc[i]);
+		assert_true(store_call_outcome_valid(oc[i]));
+		assert_int_equal(store_call_put(st, &c), 0);
+	}
+	assert_false(store_call_outcome_valid(NULL));
+	assert_false(store_call_outcome_valid("answered "));
+	assert_int_equal(raw_int("SELECT count(*) FROM calls"), 5);
+	store_close(st);
+}
+
+static void
+test_call_outcome_filter(void **state)
+{
+	struct store *st = open_ok();
+	struct store_call c;
+	struct seen s;
+	static const struct {
+		const char	*id, *outcome, *state;
+	} rows[] = {
+		{ "f1", STORE_CALL_ANSWERED, STORE_CALL_ENDED },
+		{ "f2", STORE_CALL_REFUSED, STORE_CALL_ENDED },
+		{ "f3", STORE_CALL_FAILED, STORE_CALL_ENDED },
+		{ "f4", STORE_CALL_ANSWERED, STORE_CALL_ACTIVE },
+		{ "f5", STORE_CALL_CANCELLED, STORE_CALL_ENDED },
+		{ "f6", STORE_CALL_REFUSED, STORE_CALL_ENDED },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		cdr_init(&c, rows[i].id, T0 + (int64_t)i, rows[i].outcome);
+		strcpy(c.state, rows[i].state);
+		assert_int_equal(store_call_put(st, &c), 0);
+	}
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_call_list_outcome(st, false,
+	    STORE_CALL_REFUSED, 0, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.c[0].call_id, "f6");
+	assert_string_equal(s.c[1].call_id, "f2");
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_call_list_outcome(st, false,
+	    STORE_CALL_REFUSED, 1, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_call_list_outcome(st, false,
+	    STORE_CALL_ANSWERED, 0, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_call_list_outcome(st, true,
+	    STORE_CALL_ANSWERED, 0, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.c[0].call_id, "f4");
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_call_list_outcome(st, true,
+	    STORE_CALL_FAILED, 0, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_call_list_outcome(st, false, NULL, 0, collect,
+	    &s), 0);
+	assert_int_equal(s.n, 6);
+	assert_int_equal(store_call_list_outcome(st, false, "lost", 0,
+	    collect, &s), -EINVAL);
+	/* The statement is fine for the next caller (no binding left). */
+	assert_int_equal(list(st, false, 0, &s), 0);
+	assert_int_equal(s.n, 6);
+	store_close(st);
+}
+
+#define CDR_ROW_COLS \
+	"INSERT INTO calls (call_id, started_ms, direction, state, zone_a, " \
+	"zone_b, target, outcome, verdicts, enc_a, enc_b) "
+
+static void
+test_call_cdr_checks(void **state)
+{
+	static const char *const bad[] = {
+		CDR_ROW_COLS "VALUES ('x', 1, 'inbound', 'ended', '', '', '', "
+		    "'bogus', '', '', '')",
+		CDR_ROW_COLS "VALUES ('x', 1, 'inbound', 'ended', '', '', '', "
+		    "'lost', '', '', '')",
+		CDR_ROW_COLS "VALUES ('x', 1, 'inbound', 'ended', "
+		    "printf('%.32c', 'z'), '', '', '', '', '', '')",
+		CDR_ROW_COLS "VALUES ('x', 1, 'inbound', 'ended', '', "
+		    "printf('%.32c', 'z'), '', '', '', '', '')",
+		CDR_ROW_COLS "VALUES ('x', 1, 'inbound', 'ended', '', '', "
+		    "printf('%.64c', 't'), '', '', '', '')",
+		CDR_ROW_COLS "VALUES ('x', 1, 'inbound', 'ended', '', '', '', "
+		    "'', printf('%.256c', 'v'), '', '')",
+		CDR_ROW_COLS "VALUES ('x', 1, 'inbound', 'ended', '', '', '', "
+		    "'', '', printf('%.32c', 'e'), '')",
+		CDR_ROW_COLS "VALUES ('x', 1, 'inbound', 'ended', '', '', '', "
+		    "'', '', '', printf('%.32c', 'e'))",
+		CDR_ROW_COLS "VALUES ('x', 1, 'inbound', 'ended', '', '', '', "
+		    "NULL, '', '', '')",
+		/* The duration is computed, never written. */
+		("INSERT INTO calls (call_id, started_ms, direction, "
+		    "duration_ms) VALUES ('x', 1, 'inbound', 5)"),
+	};
+
+	store_close(open_ok());
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_not_equal(raw_exec(bad[i]), SQLITE_OK);
+	assert_int_equal(raw_exec(CDR_ROW_COLS "VALUES ('x', 1, 'inbound', "
+	    "'ended', printf('%.31c', 'z'), '', printf('%.63c', 't'), "
+	    "'cancelled', printf('%.255c', 'v'), printf('%.31c', 'e'), "
+	    "'rtp')"), SQLITE_OK);
+	assert_int_equal(raw_int("SELECT count(*) FROM calls"), 1);
+}
+
+/* A row edited by hand with the CHECKs off is refused on read. */
+static void
+test_call_cdr_corrupt_rows_refused(void **state)
+{
+	static const char *const bad[] = {
+		"UPDATE calls SET outcome = 'bogus' WHERE call_id = 'bad'",
+		"UPDATE calls SET zone_a = 'in\x1b[31m' WHERE call_id = 'bad'",
+		"UPDATE calls SET verdicts = 'a\nb' WHERE call_id = 'bad'",
+		"UPDATE calls SET enc_b = printf('%.40c', 'e') "
+		    "WHERE call_id = 'bad'",
+		"UPDATE calls SET target = CAST(x'41ff42' AS TEXT) "
+		    "WHERE call_id = 'bad'",
+	};
+	struct store *st = open_ok();
+	struct store_call c;
+	struct seen s;
+	char sql[512];
+
+	cdr_init(&c, "good", T0, STORE_CALL_ANSWERED);
+	assert_int_equal(store_call_put(st, &c), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cdr_init(&c, "bad", T0 - 1, STORE_CALL_FAILED);
+		assert_int_equal(store_call_put(st, &c), 0);
+		snprintf(sql, sizeof(sql), "PRAGMA ignore_check_constraints "
+		    "= ON; %s", bad[i]);
+		assert_int_equal(raw_exec(sql), SQLITE_OK);
+		assert_int_equal(list(st, false, 0, &s), -EBADMSG);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(raw_exec("DELETE FROM calls "
+		    "WHERE call_id = 'bad'"), SQLITE_OK);
+	}
+	store_close(st);
+}
+
+static void
+test_call_migrate_from_v5(void **state)
+{
+	struct store_call c;
+	struct store *st;
+	struct seen s;
+
+	/* A version 5 store with the rows sipwall wrote then: answered
+	 * and ended with SRTP on the caller's leg, cancelled, failed,
+	 * lost before an answer, active and answered. */
+	old_store(5,
+	    "INSERT INTO calls (call_id, started_ms, account, direction, "
+	    "answered_ms, ended_ms, status, reason, state, anchored, "
+	    "a_packets, a_srtp, a_media, b_packets, b_media) VALUES "
+	    "('v-ans', 1000, 'alice', 'outbound', 3000, 63000, 200, 'bye', "
+	    "'ended', 1, 50, 1, 1, 49, 1),"
+	    "('v-cancel', 2000, 'alice', 'outbound', 0, 4000, 487, 'cancel', "
+	    "'ended', 1, 3, 0, 1, 0, 0),"
+	    "('v-fail', 3000, '', 'inbound', 0, 5000, 486, 'rejected', "
+	    "'ended', 0, 0, 0, 0, 0, 0),"
+	    "('v-lost', 4000, '', 'trunk_in', 0, 0, 0, '', 'lost', 0, 0, 0, "
+	    "0, 0, 0),"
+	    "('v-up', 5000, 'bob', 'outbound', 6000, 0, 0, '', 'active', 1, "
+	    "9, 0, 1, 8, 1);");
+	assert_int_equal(raw_int("PRAGMA user_version"), 5);
+	assert_int_equal(raw_int("SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'config_changes'"), 0);
+
+	st = open_ok();
+	assert_int_equal(store_schema_version(st), 6);
+	assert_int_equal(raw_int("PRAGMA user_version"), 6);
+	assert_int_equal(list(st, false, 0, &s), 0);
+	assert_int_equal(s.n, 5);
+	/* Newest first: v-up, v-lost, v-fail, v-cancel, v-ans. */
+	assert_string_equal(s.c[0].call_id, "v-up");
+	assert_string_equal(s.c[0].outcome, STORE_CALL_ANSWERED);
+	assert_string_equal(s.c[0].enc[0], "rtp");
+	assert_string_equal(s.c[0].enc[1], "rtp");
+	assert_string_equal(s.c[0].state, STORE_CALL_ACTIVE);
+	assert_string_equal(s.c[1].call_id, "v-lost");
+	assert_string_equal(s.c[1].outcome, "");
+	assert_string_equal(s.c[1].enc[0], "");
+	assert_string_equal(s.c[2].call_id, "v-fail");
+	assert_string_equal(s.c[2].outcome, STORE_CALL_FAILED);
+	assert_int_equal(s.c[2].status, 486);
+	assert_string_equal(s.c[3].call_id, "v-cancel");
+	assert_string_equal(s.c[3].outcome, STORE_CALL_CANCELLED);
+	assert_string_equal(s.c[3].enc[0], "rtp");
+	assert_string_equal(s.c[3].enc[1], "");
+	assert_string_equal(s.c[4].call_id, "v-ans");
+	assert_string_equal(s.c[4].outcome, STORE_CALL_ANSWERED);
+	assert_string_equal(s.c[4].enc[0], "srtp");
+	assert_string_equal(s.c[4].enc[1], "rtp");
+	assert_string_equal(s.c[4].account, "alice");
+	assert_int_equal(s.c[4].leg[0].packets, 50);
+	assert_string_equal(s.c[4].zone_a, "");
+	assert_string_equal(s.c[4].target, "");
+	assert_string_equal(s.c[4].verdicts, "");
+	assert_int_equal(raw_int("SELECT duration_ms FROM calls "
+	    "WHERE call_id = 'v-ans'"), 60000);
+	/* The old rows are kept and new ones carry every field. */
+	cdr_init(&c, "v-new", 7000, STORE_CALL_REFUSED);
+	assert_int_equal(store_call_put(st, &c), 0);
+	assert_int_equal(store_config_change_add(st, 8000, "sighup",
+	    STORE_CONFIG_APPLIED, "ok", ""), 0);
+	store_close(st);
+	assert_int_equal(raw_int("SELECT count(*) FROM calls"), 6);
+	assert_int_equal(raw_int("SELECT count(*) FROM pragma_table_list "
+	    "WHERE name IN ('calls', 'config_changes') AND strict = 1"), 2);
+	assert_int_equal(raw_int("SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'index' AND name IN ('calls_started', "
+	    "'calls_active')"), 2);
+	/* Reopening a current store migrates nothing and keeps the rows. */
+	st = open_ok();
+	assert_int_equal(list(st, false, 0, &s), 0);
+	assert_int_equal(s.n, 6);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -569,6 +892,12 @@ main(void)
 		T(test_call_table_checks),
 		T(test_call_corrupt_rows_refused),
 		T(test_call_migrate_from_v3),
+		T(test_call_cdr_fields_round_trip),
+		T(test_call_cdr_validation),
+		T(test_call_outcome_filter),
+		T(test_call_cdr_checks),
+		T(test_call_cdr_corrupt_rows_refused),
+		T(test_call_migrate_from_v5),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -273,7 +273,8 @@ test_migrate_from_v1_keeps_data(void **state)
 	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(raw_int("PRAGMA user_version"), 1);
-	assert_int_equal(store_migrate_step(NULL, 5), -EINVAL);
+	assert_int_equal(store_migrate_step(NULL, STORE_SCHEMA_VERSION),
+	    -EINVAL);
 
 	st = open_ok();
 	assert_int_equal(store_account_get(st, "bob", "example.com", &a), 0);
