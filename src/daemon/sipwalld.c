@@ -360,8 +360,7 @@ main(int argc, char **argv)
 	    .bans = env.sec.bans, .loc = env.sec.loc, .relay = env.relay,
 	    .wr = env.sec.wr, .ev = env.ev })) < 0)
 		fatalx("metrics: %s", strerror(-r));
-	/* OPS1: the socket exists before we say we listen (tests and
-	 * scripts wait for that line); its thread starts with the workers */
+	/* OPS1: the socket; its thread starts with the workers */
 	if ((r = control_open(&env, &ctl)) < 0)
 		fatalx("control socket: %s", strerror(-r));
 	/* OPS2, OBS2, OBS6: /metrics, /api (commands wait for
@@ -369,11 +368,6 @@ main(int argc, char **argv)
 	if ((r = admin_http_start(&env.conf->admin, admin_acl, &env, env.ev,
 	    control_ctl(ctl), &mh)) < 0)
 		fatalx("admin http: %s", strerror(-r));
-	for (size_t i = 0; i < env.conf->nlisten; i++)
-		log_info("listening on %s (zone %s)", env.lsn_name[i],
-		    env.conf->zones[env.conf->listen[i].zone].name);
-	log_info("%u workers, state in %s", env.nworkers,
-	    env.conf->node.state_dir);
 	if ((r = alerts_open(&env, &al_hook, &al)) < 0)
 		fatalx("alerts: %s", strerror(-r));
 	control_set_alert(ctl, al);	/* `sipwall alerts`, `rates` */
@@ -392,6 +386,13 @@ main(int argc, char **argv)
 			fatalx("worker thread: %s", strerror(-r));
 	if ((r = control_start(ctl)) < 0)
 		fatalx("control thread: %s", strerror(-r));
+	/* said once everything answers: scripts and tests wait for these
+	 * lines, and an API command before control_start() would be 503 */
+	for (size_t i = 0; i < env.conf->nlisten; i++)
+		log_info("listening on %s (zone %s)", env.lsn_name[i],
+		    env.conf->zones[env.conf->listen[i].zone].name);
+	log_info("%u workers, state in %s", env.nworkers,
+	    env.conf->node.state_dir);
 
 	for (;;) {
 		/* the main thread's other job: housekeeping once a second */
