@@ -94,12 +94,21 @@ def write_kamailio_db(path, us, extra_sql=(), wal=False):
 
 # --- processes and counters ----------------------------------------------
 
-def free_udp_port(addr="127.0.0.1"):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((addr, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def free_udp_port(addr="127.0.0.1", lo=40000, hi=59999):
+    """A free UDP port in lo..hi: outside sipwall's default media range
+    (20000-39999), where `sipwall check` refuses a SIP listener."""
+    import random
+    for _ in range(200):
+        port = random.randint(lo, hi)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind((addr, port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        return port
+    raise RuntimeError("no free UDP port in %d-%d" % (lo, hi))
 
 
 def proc_stat(pid):
@@ -367,7 +376,7 @@ class Sipwall(Server):
         self.wait_ready()
 
     # Events of what went right, not counted as rejections.
-    EV_OK = (b'"auth.ok"', b'"reg.', b'"daemon.', b'"call.attempt"',
+    EV_OK = (b'"auth.ok"', b'"reg.', b'"daemon.', b'"config.loaded"', b'"call.attempt"',
              b'"call.answered"', b'"call.ended"')
 
     def rejections(self):

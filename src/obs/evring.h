@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "core/addr.h"
+#include "obs/secevent.h"
 
 #define EVRING_DEFAULT_BYTES	(8u << 20)
 #define EVRING_MIN_BYTES	(64u << 10)	/* >= SECEVENT_LINE_MAX */
@@ -95,6 +96,26 @@ struct evring;
 int	evring_new(size_t data_max, struct evring **ret);
 /* NULL is a no-op. */
 void	evring_free(struct evring *r);
+
+/* Room for the strings evring_scan() reads. */
+struct evring_scratch {
+	char	ts[40];
+	char	type[48];
+	char	sev[16];
+	char	src[64];
+	char	call_id[EVRING_CALL_ID_MAX + 1];
+	char	account[SECEVENT_MAX_ACCOUNT + 1];
+	char	reason[SECEVENT_MAX_REASON + 1];
+};
+
+/*
+ * evring_parse() without a JSON tree or an allocation, for the lines
+ * our own writer makes: ev's strings point into sc.  -EAGAIN when the
+ * line is not in that shape (an escaped string among the fields read,
+ * a nested key...): evring_parse() reads it then.
+ */
+int	evring_scan(const char *buf, size_t len, struct evring_ev *ret,
+	    struct evring_scratch *sc);
 
 /*
  * Read one event line buf[0..len) (a trailing '\n' is ignored).  0 with

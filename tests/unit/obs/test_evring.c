@@ -438,11 +438,96 @@ test_feed_batches(void **state)
 	evring_free(r);
 }
 
+/* evring_scan() reads what evring_parse() reads, or says -EAGAIN. */
+static void
+same_as_parse(const char *buf, size_t len)
+{
+	struct evring_ev a, b;
+	struct evring_scratch sc;
+	json_t *o;
+
+	assert_int_equal(evring_scan(buf, len, &a, &sc), 0);
+	assert_int_equal(evring_parse(buf, len, &b, &o), 0);
+	assert_int_equal(a.ms, b.ms);
+	assert_int_equal(a.id, b.id);
+	assert_int_equal(a.sev, b.sev);
+	assert_string_equal(a.type, b.type);
+	assert_true(sw_addr_eq(&a.src, &b.src) ||
+	    (a.src.sa.sa_family == 0 && b.src.sa.sa_family == 0));
+	assert_true((a.call_id == NULL && b.call_id == NULL) ||
+	    strcmp(a.call_id, b.call_id) == 0);
+	assert_true((a.account == NULL && b.account == NULL) ||
+	    strcmp(a.account, b.account) == 0);
+	assert_true((a.reason == NULL && b.reason == NULL) ||
+	    strcmp(a.reason, b.reason) == 0);
+	assert_int_equal(a.suppressed, b.suppressed);
+	json_decref(o);
+}
+
+static void
+test_scan(void **state)
+{
+	static const char nested[] = "{\"v\":1,\"ts\":"
+	    "\"2026-11-23T00:00:00.250Z\",\"id\":402,\"type\":\"call.ended\","
+	    "\"sev\":\"info\",\"src\":\"2001:db8::7\",\"sport\":5060,"
+	    "\"counters\":{\"a.packets\":10,\"x\":[1,{\"y\":\"}\"}]},"
+	    "\"call_id\":\"c1@h\",\"detail\":\"a \\\"quoted\\\" }\","
+	    "\"suppressed\":3}\n";
+	static const char escaped[] = "{\"v\":1,\"ts\":"
+	    "\"2026-11-23T00:00:00.000Z\",\"id\":202,\"type\":\"auth.failed\","
+	    "\"sev\":\"warning\",\"account\":\"a\\\"b\"}";
+	static const char *const bad[] = {
+		"", "[1]", "{", "{\"id\":", "{\"id\":202", "{\"id\":-1}",
+		"{\"v\":1} trailing", "{\"k\" 1}", "not json",
+	};
+	char buf[SECEVENT_LINE_MAX];
+	struct evring_ev ev;
+	struct evring_scratch sc;
+	size_t len;
+
+	(void)state;
+	len = line(buf, sizeof(buf), SECEV_AUTH_FAILED, "192.0.2.1", 5062,
+	    "abc@host", 10, 123);
+	same_as_parse(buf, len);
+	len = line(buf, sizeof(buf), SECEV_BAN_ADDED, "2001:db8::1", 0, NULL,
+	    0, 7);
+	same_as_parse(buf, len);
+	same_as_parse(nested, strlen(nested));
+	assert_int_equal(evring_scan(nested, strlen(nested), &ev, &sc), 0);
+	assert_int_equal(ev.suppressed, 3);
+	assert_int_equal(sw_addr_port(&ev.src), 5060);
+	/* an escape in a field it reads: left to evring_parse() */
+	assert_int_equal(evring_scan(escaped, strlen(escaped), &ev, &sc),
+	    -EAGAIN);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(evring_scan(bad[i], strlen(bad[i]), &ev, &sc),
+		    -EAGAIN);
+	/* a string longer than its scratch room */
+	{
+		char big[600];
+		int n = snprintf(big, sizeof(big), "{\"ts\":"
+		    "\"2026-11-23T00:00:00.000Z\",\"id\":202,\"type\":\"%0300d\","
+		    "\"sev\":\"warning\"}", 0);
+
+		assert_int_equal(evring_scan(big, (size_t)n, &ev, &sc), -EAGAIN);
+	}
+	/* the fallback still keeps the escaped line */
+	{
+		struct evring *r;
+
+		assert_int_equal(evring_new(1 << 16, &r), 0);
+		assert_int_equal(evring_feed(r, escaped, strlen(escaped), NULL,
+		    NULL), 1);
+		evring_free(r);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_budget_and_eviction),
 		cmocka_unit_test(test_wrap_integrity),
 		cmocka_unit_test(test_match_src),
