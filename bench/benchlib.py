@@ -376,8 +376,8 @@ class Sipwall(Server):
         self.wait_ready()
 
     # Events of what went right, not counted as rejections.
-    EV_OK = (b'"auth.ok"', b'"reg.', b'"daemon.', b'"config.loaded"', b'"call.attempt"',
-             b'"call.answered"', b'"call.ended"')
+    EV_OK = (b'"auth.ok"', b'"reg.', b'"daemon.', b'"config.loaded"',
+             b'"call.attempt"', b'"call.answered"', b'"call.ended"')
 
     def rejections(self):
         """{"auth.nonce_rejected:replay_table_full": n, ...} from the
