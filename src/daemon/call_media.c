@@ -357,8 +357,8 @@ peers(struct call_media *cm, unsigned i, struct cm_side *sx,
  * may already flow to x), and what y is offered by its zone's policy.
  */
 static int
-offer_keys(struct call *c, unsigned i, struct cm_side *sx, struct cm_side *sy,
-    const struct leg *lx, const struct conf_zone *zx,
+offer_keys(struct call *c, unsigned i, unsigned y, struct cm_side *sx,
+    struct cm_side *sy, const struct leg *lx, const struct conf_zone *zx,
     const struct conf_zone *zy, const struct sdp_media *md,
     struct sdp_rewrite_media *rw, char *cry, size_t crycap)
 {
@@ -367,7 +367,6 @@ offer_keys(struct call *c, unsigned i, struct cm_side *sx, struct cm_side *sy,
 	const struct sdp_crypto *cr;
 	size_t cur = 0, klen;
 	enum conf_srtp py_pol = policy_of(zy);
-	unsigned y = sy == &cm->m[i]->s[0] ? 0 : 1;
 	int savp = md->proto_id == SDP_PROTO_RTP_SAVP ||
 	    md->proto_id == SDP_PROTO_RTP_SAVPF;
 
@@ -548,8 +547,7 @@ one_stream(struct call *c, unsigned i, unsigned x, int offer,
 		    "socket", 503, e == -ENOSPC ? ly : lx, NULL, NULL, 0);
 		return -1;
 	}
-	(void)px;
-	st->used = 1;
+	st->used = 1;	/* px reaches x in the SDP we write for x */
 
 	/* where x's endpoint is and whether it wants anything from us;
 	 * told to the relay only once the keys are in place below, so no
@@ -595,7 +593,8 @@ one_stream(struct call *c, unsigned i, unsigned x, int offer,
 		return peers(cm, i, sx, sy);
 	}
 	if (offer) {
-		if (offer_keys(c, i, sx, sy, lx, zx, zy, md, rw, cry, crycap) < 0)
+		if (offer_keys(c, i, y, sx, sy, lx, zx, zy, md, rw, cry,
+		    crycap) < 0)
 			return -1;
 	} else if (answer_keys(c, i, x, sx, sy, lx, ly, zx, zy, rw, cry,
 	    crycap) < 0)

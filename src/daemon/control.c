@@ -211,7 +211,7 @@ cmd_lockdown(void *arg, const struct ctl_peer *peer, const json_t *args,
 {
 	struct control *c = arg;
 	struct sw_env *env = c->env;
-	char who[32];
+	char who[64];
 	int on = ctl_arg_bool(args, "on"), was;
 
 	if (on == -EINVAL)
@@ -298,7 +298,7 @@ cmd_ban(void *arg, const struct ctl_peer *peer, const json_t *args,
 	struct ban_entry e;
 	struct cidr key;
 	const char *note = NULL;
-	char text[STORE_BAN_KEY_MAX + 1], who[32], sample[CONTROL_NOTE_MAX + 48];
+	char text[STORE_BAN_KEY_MAX + 1], who[64], sample[CONTROL_NOTE_MAX + 80];
 	long long for_s = 0;
 	int r;
 
@@ -596,7 +596,7 @@ cmd_freeze(void *arg, const struct ctl_peer *peer, const json_t *args,
 	struct control *c = arg;
 	struct sw_env *env = c->env;
 	struct secevent ev;
-	char canon[FROZEN_LEN + 1], who[32];
+	char canon[FROZEN_LEN + 1], who[64];
 	const char *prefix;
 	int r;
 
