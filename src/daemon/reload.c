@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "core/log.h"
 #include "obs/alert.h"
 #include "obs/secevent.h"
@@ -21,6 +23,9 @@
 #include "daemon/reload.h"
 #include "daemon/state.h"
 
+
+/* "sha256:" and 64 hex digits, or why the file could not be read */
+#define LIST_SUM_LEN	80
 
 struct retired {
 	struct sw_conf	*conf;
@@ -33,6 +38,7 @@ struct reload {
 	struct reload_src	 src;
 	struct alert		*alert;
 	uint8_t			 fp_key[CONF_FP_KEY_LEN];
+	char			 list_sum[LIST_SUM_LEN];	/* running */
 	struct retired		 retired[RELOAD_RETIRED_MAX];
 	size_t			 nretired;
 
@@ -42,6 +48,50 @@ struct reload {
 	char			 actor[64];	/* of the latest request */
 	struct reload_result	 last;
 };
+
+/*
+ * The high-risk list is a file of its own: a reload where only its
+ * contents changed must still count as a change of the policy, so the
+ * flat form of a config carries the file's digest as one more key.
+ */
+static void
+list_sum(const struct sw_conf *c, char out[LIST_SUM_LEN])
+{
+	char path[CONF_DIR_MAX + CONF_PATH_MAX + 2], buf[8192];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx;
+	FILE *f;
+	size_t n;
+	int ok;
+
+	out[0] = '\0';
+	if (c->policy.high_risk_file[0] == '\0')
+		return;
+	if (conf_path_resolve(c, c->policy.high_risk_file, path,
+	    sizeof(path)) < 0) {
+		snprintf(out, LIST_SUM_LEN, "unreadable: path too long");
+		return;
+	}
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(out, LIST_SUM_LEN, "unreadable: %s", strerror(errno));
+		return;
+	}
+	ok = (ctx = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		ok = EVP_DigestUpdate(ctx, buf, n) == 1;
+	ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
+	EVP_MD_CTX_free(ctx);
+	fclose(f);
+	if (!ok) {
+		snprintf(out, LIST_SUM_LEN, "unreadable: read error");
+		return;
+	}
+	n = (size_t)snprintf(out, LIST_SUM_LEN, "sha256:");
+	for (unsigned i = 0; i < mdlen && n + 3 <= LIST_SUM_LEN; i++)
+		n += (size_t)snprintf(out + n, LIST_SUM_LEN - n, "%02x", md[i]);
+}
 
 int
 reload_open(struct sw_env *env, const struct reload_src *src,
@@ -55,6 +105,7 @@ reload_open(struct sw_env *env, const struct reload_src *src,
 		return -ENOMEM;
 	rl->env = env;
 	rl->src = *src;
+	list_sum(env->conf, rl->list_sum);
 	if (getrandom(rl->fp_key, sizeof(rl->fp_key), 0) !=
 	    (ssize_t)sizeof(rl->fp_key)) {
 		free(rl);
@@ -76,7 +127,7 @@ reload_set_alert(struct reload *rl, struct alert *a)
 }
 
 static char *
-flat(const struct sw_conf *c, const uint8_t *key)
+flat(const struct sw_conf *c, const uint8_t *key, const char *sum)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -89,6 +140,8 @@ flat(const struct sw_conf *c, const uint8_t *key)
 		free(buf);
 		return NULL;
 	}
+	if (sum[0] != '\0')
+		fprintf(f, "policy.high_risk_file.contents: %s\n", sum);
 	fclose(f);
 	return buf;
 }
@@ -239,6 +292,7 @@ apply(struct reload *rl, struct reload_result *r, struct sw_conf **nc,
 	struct sw_rt *rt = NULL, *old_rt;
 	struct sw_conf *old_conf;
 	char restart[300], err[CONF_DIAG_LEN], *a = NULL, *b = NULL;
+	char sum[LIST_SUM_LEN];
 	int e;
 
 	conf_diag_init(&diag);
@@ -257,8 +311,9 @@ apply(struct reload *rl, struct reload_result *r, struct sw_conf **nc,
 		snprintf((*nc)->node.state_dir, sizeof((*nc)->node.state_dir),
 		    "%s", rl->src.state_dir);
 
-	if ((a = flat(env->conf, rl->fp_key)) == NULL ||
-	    (b = flat(*nc, rl->fp_key)) == NULL ||
+	list_sum(*nc, sum);
+	if ((a = flat(env->conf, rl->fp_key, rl->list_sum)) == NULL ||
+	    (b = flat(*nc, rl->fp_key, sum)) == NULL ||
 	    conf_diff(a, b, diff, &cnt, restart, sizeof(restart)) < 0) {
 		free(a);
 		free(b);
@@ -315,6 +370,7 @@ apply(struct reload *rl, struct reload_result *r, struct sw_conf **nc,
 	old_conf = atomic_exchange_explicit(&env->conf, *nc,
 	    memory_order_acq_rel);
 	*nc = NULL;
+	memcpy(rl->list_sum, sum, sizeof(sum));
 	retire(rl, old_conf, old_rt);
 	result(r, RELOAD_APPLIED, "reload", "%zu setting%s changed, applied "
 	    "live", cnt.changed, cnt.changed == 1 ? "" : "s");

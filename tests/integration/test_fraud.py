@@ -415,6 +415,35 @@ def test_reload_changes_policy_without_dropping_calls(daemon_factory,
     assert e.d.proc.poll() is None
 
 
+def test_reload_sees_a_changed_high_risk_list(daemon_factory, tmp_path):
+    """The list file is part of the policy: a reload where only its
+    contents changed applies it; the same bytes again change nothing; a
+    list that cannot be read refuses the reload and keeps the old one."""
+    lst = tmp_path / "high-risk.txt"
+    lst.write_text("882|irsf|International Networks|test\n")
+    e = edge(daemon_factory, tmp_path, policy(
+        group(international=True), high_risk_file=str(lst)))
+    assert allowed(e, ["011442071234567"]) == ["011442071234567"]
+    lst.write_text("882|irsf|International Networks|test\n"
+                   "4420|test|London, for this test|test\n")
+    p = e.d.cli("reload", "--json")
+    out = json.loads(p.stdout)
+    assert out["outcome"] == "applied" and out["changed"] == 1, out
+    ev = e.d.wait_event("config.changed")
+    assert "policy.high_risk_file.contents: sha256:" in ev["detail"], ev
+    st, _ = refused(e, "011442071234567", tag="a")
+    assert st == 403
+    assert blocked(e, 1)[0]["reason"] == "high_risk"
+    out = json.loads(e.d.cli("reload", "--json").stdout)
+    assert out["outcome"] == "unchanged", out
+    lst.unlink()
+    p = e.d.cli("reload", "--json", check=False)
+    assert p.returncode != 0 and "high-risk.txt" in p.stderr, p.stderr
+    assert "No such file" in p.stderr, p.stderr
+    st, _ = refused(e, "011442071234567", tag="b")   # the old list stays
+    assert st == 403
+
+
 def test_forwarded_call_to_the_trunk_checked_as_the_diverting_account(
         daemon_factory, tmp_path):
     """The PBX forwards a call of account 1001 to a premium number (a

@@ -38,8 +38,10 @@ def reload_cli(d):
     return p.returncode, p.stderr
 
 
-def options(d, src="127.0.0.1", timeout=1.0):
-    """One OPTIONS from src; the status line, or None when dropped."""
+def options(d, src="127.0.0.1", timeout=1.0, port=None):
+    """One OPTIONS from src to the daemon's first listener (or port);
+    the status line, or None when dropped."""
+    dport = port or d.port
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((src, 0))
     s.settimeout(timeout)
@@ -50,10 +52,10 @@ def options(d, src="127.0.0.1", timeout=1.0):
            "To: <sip:%s:%d>\r\n"
            "Call-ID: reload-%d-%f@%s\r\n"
            "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-           % (d.host, d.port, src, port, port, src, port, d.host, d.port,
+           % (d.host, dport, src, port, port, src, port, d.host, dport,
               port, time.time(), src))
     try:
-        s.sendto(msg.encode(), (d.host, d.port))
+        s.sendto(msg.encode(), (d.host, dport))
         data, _ = s.recvfrom(65535)
         return data.split(b"\r\n", 1)[0].decode()
     except socket.timeout:
@@ -105,7 +107,8 @@ def test_restart_only_change_refused_whole(daemon_factory):
     # a live change and a listener change in one file: neither applies
     rewrite(d, {"zones": swtest.zones(internet={"deny": ["127.0.0.1/32"]}),
                 "sip": {"timers": {"t1": "1s"}}})
-    d.conf_dict["listen"][0]["port"] = swtest.free_port()
+    new_port = swtest.free_port()
+    d.conf_dict["listen"][0]["port"] = new_port
     with open(d.conf, "w") as f:
         f.write(swtest.to_yaml(d.conf_dict))
     rc, err = reload_cli(d)
@@ -119,7 +122,10 @@ def test_restart_only_change_refused_whole(daemon_factory):
     assert ev["restart_keys"] == 2 and ev["changes"] == 4, ev
     h = history(d)
     assert h[0]["result"] == "refused" and "listen[0].port" in h[0]["diff"]
-    assert json.loads(text_before)["pid"] == d.pid and d.port == old_port
+    # the same process, still on the old port and not on the new one
+    assert json.loads(text_before)["pid"] == d.pid
+    assert options(d, "127.0.0.5", port=old_port) is not None
+    assert options(d, "127.0.0.5", port=new_port, timeout=0.5) is None
 
 
 def test_invalid_file_names_the_error(daemon_factory):
