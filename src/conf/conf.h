@@ -631,6 +631,15 @@ int	conf_print(FILE *f, const struct sw_conf *conf);
  */
 int	conf_print_flat(FILE *f, const struct sw_conf *conf,
 	    const uint8_t *fp_key);
+/*
+ * One more flat line for each file the config names whose contents
+ * count (the high-risk list, TLS certificates, keys and CA bundles):
+ * "listen[0].tls.cert.contents: sha256:HEX", a key as "hmac:HEX" keyed
+ * by fp_key (NULL: "********"), a file that cannot be read as
+ * "unreadable: why".  0 or -EIO.
+ */
+int	conf_print_files(FILE *f, const struct sw_conf *conf,
+	    const uint8_t *fp_key);
 
 /* 1 when a reload applies the key at path[0..len) live (confdiff.c). */
 int	conf_path_is_hot(const char *path, size_t len);

@@ -41,6 +41,12 @@ static const char *const hot_paths[] = {
 	"dialplan.emergency",
 	"dialplan.internal",
 	"policy",
+	/* what the files hold, not where they are (conffiles.c) */
+	"listen[*].tls.cert.contents",
+	"listen[*].tls.key.contents",
+	"listen[*].tls.ca.contents",
+	"trunks[*].tls_ca.contents",
+	"core.targets[*].tls_ca.contents",
 	"alerts",
 	"cdr",
 	"acknowledge",

@@ -12,20 +12,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "conf/tls_load.h"
 #include "core/log.h"
 #include "obs/alert.h"
 #include "obs/secevent.h"
 #include "policy/ban.h"
+#include "sip/tls.h"
 #include "store/store.h"
 #include "daemon/fraud.h"
 #include "daemon/reload.h"
 #include "daemon/state.h"
 
-
-/* "sha256:" and 64 hex digits, or why the file could not be read */
-#define LIST_SUM_LEN	80
 
 struct retired {
 	struct sw_conf	*conf;
@@ -38,7 +35,7 @@ struct reload {
 	struct reload_src	 src;
 	struct alert		*alert;
 	uint8_t			 fp_key[CONF_FP_KEY_LEN];
-	char			 list_sum[LIST_SUM_LEN];	/* running */
+	char			*files;		/* the running config's */
 	struct retired		 retired[RELOAD_RETIRED_MAX];
 	size_t			 nretired;
 
@@ -49,48 +46,45 @@ struct reload {
 	struct reload_result	 last;
 };
 
-/*
- * The high-risk list is a file of its own: a reload where only its
- * contents changed must still count as a change of the policy, so the
- * flat form of a config carries the file's digest as one more key.
- */
-static void
-list_sum(const struct sw_conf *c, char out[LIST_SUM_LEN])
-{
-	char path[CONF_DIR_MAX + CONF_PATH_MAX + 2], buf[8192];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx;
-	FILE *f;
-	size_t n;
-	int ok;
+typedef int conf_printer(FILE *, const struct sw_conf *, const uint8_t *);
 
-	out[0] = '\0';
-	if (c->policy.high_risk_file[0] == '\0')
-		return;
-	if (conf_path_resolve(c, c->policy.high_risk_file, path,
-	    sizeof(path)) < 0) {
-		snprintf(out, LIST_SUM_LEN, "unreadable: path too long");
-		return;
+/* print's text of c, then tail, in one malloc'd string; NULL: no memory */
+static char *
+print_mem(conf_printer *print, const struct sw_conf *c, const uint8_t *key,
+    const char *tail)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	if (print(f, c, key) < 0) {
+		fclose(f);
+		free(buf);
+		return NULL;
 	}
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(out, LIST_SUM_LEN, "unreadable: %s", strerror(errno));
-		return;
-	}
-	ok = (ctx = EVP_MD_CTX_new()) != NULL &&
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		ok = EVP_DigestUpdate(ctx, buf, n) == 1;
-	ok = ok && !ferror(f) && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
-	EVP_MD_CTX_free(ctx);
+	fputs(tail, f);
 	fclose(f);
-	if (!ok) {
-		snprintf(out, LIST_SUM_LEN, "unreadable: read error");
-		return;
-	}
-	n = (size_t)snprintf(out, LIST_SUM_LEN, "sha256:");
-	for (unsigned i = 0; i < mdlen && n + 3 <= LIST_SUM_LEN; i++)
-		n += (size_t)snprintf(out + n, LIST_SUM_LEN - n, "%02x", md[i]);
+	return buf;
+}
+
+/*
+ * What the files the config names hold (conf_print_files): read at
+ * start and at each reload, so that a renewed certificate or an edited
+ * list is a change even when the config file is not.
+ */
+static char *
+files_flat(const struct sw_conf *c, const uint8_t *key)
+{
+	return print_mem(conf_print_files, c, key, "");
+}
+
+/* The flat config and its files' contents, for conf_diff. */
+static char *
+flat(const struct sw_conf *c, const uint8_t *key, const char *files)
+{
+	return print_mem(conf_print_flat, c, key, files);
 }
 
 int
@@ -105,11 +99,14 @@ reload_open(struct sw_env *env, const struct reload_src *src,
 		return -ENOMEM;
 	rl->env = env;
 	rl->src = *src;
-	list_sum(env->conf, rl->list_sum);
 	if (getrandom(rl->fp_key, sizeof(rl->fp_key), 0) !=
 	    (ssize_t)sizeof(rl->fp_key)) {
 		free(rl);
 		return -EIO;
+	}
+	if ((rl->files = files_flat(env->conf, rl->fp_key)) == NULL) {
+		free(rl);
+		return -ENOMEM;
 	}
 	pthread_mutex_init(&rl->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -126,25 +123,6 @@ reload_set_alert(struct reload *rl, struct alert *a)
 	rl->alert = a;
 }
 
-static char *
-flat(const struct sw_conf *c, const uint8_t *key, const char *sum)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (f == NULL)
-		return NULL;
-	if (conf_print_flat(f, c, key) < 0) {
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	if (sum[0] != '\0')
-		fprintf(f, "policy.high_risk_file.contents: %s\n", sum);
-	fclose(f);
-	return buf;
-}
 
 /* Does the diff touch a key under any of the prefixes? */
 static int
@@ -279,10 +257,96 @@ reload_tick(struct reload *rl)
 	rl->nretired = k;
 }
 
-/* The work of reload_run, with *nc and *diff owned by the caller. */
+/* Does the diff touch the contents of a TLS file? */
+static int
+diff_touches_tls_files(const char *diff)
+{
+	static const char sfx[] = ".contents";
+
+	for (const char *p = diff; *p != '\0';) {
+		const char *nl = strchr(p, '\n'), *end = nl != NULL ? nl :
+		    p + strlen(p);
+		const char *colon = memchr(p, ':', (size_t)(end - p));
+		size_t n = colon != NULL ? (size_t)(colon - p) : 0;
+
+		if (n > 2 + strlen(sfx) && memcmp(colon - strlen(sfx), sfx,
+		    strlen(sfx)) == 0 && memmem(p, n, "tls", 3) != NULL)
+			return 1;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* Every TLS context a config makes, built anew from its files. */
+struct tls_set {
+	struct tls_ctx	*lsn[CONF_MAX_LISTEN];
+	struct tls_ctx	*trunk[CONF_MAX_TRUNKS];
+	struct tls_ctx	*core[CONF_MAX_TARGETS];
+};
+
+static void
+tls_set_free(struct tls_set *t)
+{
+	conf_tls_free(t->lsn);
+	for (size_t i = 0; i < CONF_MAX_TRUNKS; i++)
+		tls_ctx_free(t->trunk[i]);
+	for (size_t i = 0; i < CONF_MAX_TARGETS; i++)
+		tls_ctx_free(t->core[i]);
+	memset(t, 0, sizeof(*t));
+}
+
+/* 0, or <0 with the first error (file:line:col: key: why) in err. */
+static int
+tls_set_build(const struct sw_conf *c, const char *path, struct tls_set *t,
+    char *err, size_t cap)
+{
+	struct conf_diag diag;
+
+	memset(t, 0, sizeof(*t));
+	conf_diag_init(&diag);
+	if (conf_tls_load(c, path, t->lsn, &diag) < 0 ||
+	    conf_tls_load_trunks(c, path, t->trunk, &diag) < 0 ||
+	    conf_tls_load_targets(c, path, t->core, &diag) < 0) {
+		tls_set_free(t);
+		snprintf(err, cap, "%s", diag.n > 0 ? diag.e[0].text :
+		    "cannot build the TLS contexts");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The running contexts take over the new ones: listeners, trunks and
+ * core targets keep their pointers, new connections get the new
+ * certificates, connections up keep theirs.
+ */
+static void
+tls_set_adopt(struct sw_env *env, struct tls_set *t)
+{
+	for (size_t i = 0; i < CONF_MAX_LISTEN; i++)
+		if (env->tls[i] != NULL && t->lsn[i] != NULL &&
+		    tls_ctx_adopt(env->tls[i], t->lsn[i]) == 0)
+			t->lsn[i] = NULL;
+	for (size_t i = 0; i < CONF_MAX_TRUNKS; i++)
+		if (env->trunk_tls[i] != NULL && t->trunk[i] != NULL &&
+		    tls_ctx_adopt(env->trunk_tls[i], t->trunk[i]) == 0)
+			t->trunk[i] = NULL;
+	for (size_t i = 0; i < CONF_MAX_TARGETS; i++)
+		if (env->core_tls[i] != NULL && t->core[i] != NULL &&
+		    tls_ctx_adopt(env->core_tls[i], t->core[i]) == 0)
+			t->core[i] = NULL;
+	tls_set_free(t);
+}
+
+/*
+ * The work of reload_run, with *nc, *diff and *files owned by the
+ * caller (applied: *files is the old text, rl->files the new).
+ */
 static void
 apply(struct reload *rl, struct reload_result *r, struct sw_conf **nc,
-    char **diff)
+    char **diff, char **files)
 {
 	static const char *const pol_keys[] = { "dialplan.", "policy.", NULL };
 	static const char *const alert_keys[] = { "alerts.", NULL };
@@ -291,9 +355,9 @@ apply(struct reload *rl, struct reload_result *r, struct sw_conf **nc,
 	struct conf_diff_count cnt = { 0 };
 	struct sw_rt *rt = NULL, *old_rt;
 	struct sw_conf *old_conf;
-	char restart[300], err[CONF_DIAG_LEN], *a = NULL, *b = NULL;
-	char sum[LIST_SUM_LEN];
-	int e;
+	char restart[300], err[CONF_DIAG_LEN], *a = NULL, *b = NULL, *t;
+	struct tls_set tls;
+	int e, new_tls;
 
 	conf_diag_init(&diag);
 	if (conf_load(rl->src.path, nc, &diag) < 0) {
@@ -311,9 +375,9 @@ apply(struct reload *rl, struct reload_result *r, struct sw_conf **nc,
 		snprintf((*nc)->node.state_dir, sizeof((*nc)->node.state_dir),
 		    "%s", rl->src.state_dir);
 
-	list_sum(*nc, sum);
-	if ((a = flat(env->conf, rl->fp_key, rl->list_sum)) == NULL ||
-	    (b = flat(*nc, rl->fp_key, sum)) == NULL ||
+	if ((*files = files_flat(*nc, rl->fp_key)) == NULL ||
+	    (a = flat(env->conf, rl->fp_key, rl->files)) == NULL ||
+	    (b = flat(*nc, rl->fp_key, *files)) == NULL ||
 	    conf_diff(a, b, diff, &cnt, restart, sizeof(restart)) < 0) {
 		free(a);
 		free(b);
@@ -347,19 +411,32 @@ apply(struct reload *rl, struct reload_result *r, struct sw_conf **nc,
 		    RELOAD_RETIRED_MAX, RELOAD_RETIRE_MS / 1000);
 		return;
 	}
+	/* renewed certificates must load (key matches, chain parses) */
+	new_tls = diff_touches_tls_files(*diff);
+	if (new_tls && tls_set_build(*nc, rl->src.path, &tls, err,
+	    sizeof(err)) < 0) {
+		result(r, RELOAD_REFUSED, "tls", "%s; nothing changed", err);
+		return;
+	}
 	if ((e = state_rt_build(*nc, &rt)) < 0) {
+		if (new_tls)
+			tls_set_free(&tls);
 		result(r, RELOAD_REFUSED, "internal", "building the zones' "
 		    "rules: %s; nothing changed", strerror(-e));
 		return;
 	}
-	/* the policy first: it is the one step that can still refuse */
+	/* the policy last of the steps that can refuse: it swaps itself */
 	if (diff_touches(*diff, pol_keys) &&
 	    fraud_reload(env, *nc, err, sizeof(err)) < 0) {
 		state_rt_free(rt);
+		if (new_tls)
+			tls_set_free(&tls);
 		result(r, RELOAD_REFUSED, "policy", "%s; nothing changed",
 		    err);
 		return;
 	}
+	if (new_tls)
+		tls_set_adopt(env, &tls);
 	if (rl->alert != NULL && diff_touches(*diff, alert_keys) &&
 	    (e = alert_reconf(rl->alert, &(*nc)->alerts)) < 0)
 		log_warnx("reload: alert rules: %s (the old ones stay)",
@@ -370,7 +447,9 @@ apply(struct reload *rl, struct reload_result *r, struct sw_conf **nc,
 	old_conf = atomic_exchange_explicit(&env->conf, *nc,
 	    memory_order_acq_rel);
 	*nc = NULL;
-	memcpy(rl->list_sum, sum, sizeof(sum));
+	t = rl->files;
+	rl->files = *files;
+	*files = t;
 	retire(rl, old_conf, old_rt);
 	result(r, RELOAD_APPLIED, "reload", "%zu setting%s changed, applied "
 	    "live", cnt.changed, cnt.changed == 1 ? "" : "s");
@@ -381,7 +460,7 @@ reload_run(struct reload *rl, struct reload_result *ret)
 {
 	struct reload_result r;
 	struct sw_conf *nc = NULL;
-	char actor[sizeof(rl->actor)], *diff = NULL;
+	char actor[sizeof(rl->actor)], *diff = NULL, *files = NULL;
 	uint64_t ticket;
 
 	pthread_mutex_lock(&rl->mu);
@@ -391,8 +470,9 @@ reload_run(struct reload *rl, struct reload_result *ret)
 	pthread_mutex_unlock(&rl->mu);
 
 	memset(&r, 0, sizeof(r));
-	apply(rl, &r, &nc, &diff);
+	apply(rl, &r, &nc, &diff, &files);
 	conf_free(nc);
+	free(files);
 	if (r.outcome == RELOAD_REFUSED)
 		log_warnx("reload refused (%s): %s", r.reason, r.message);
 	else
@@ -454,5 +534,6 @@ reload_free(struct reload *rl)
 	pthread_cond_destroy(&rl->done);
 	pthread_mutex_destroy(&rl->mu);
 	explicit_bzero(rl->fp_key, sizeof(rl->fp_key));
+	free(rl->files);
 	free(rl);
 }

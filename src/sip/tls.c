@@ -29,6 +29,8 @@
 #define TLS_TICKETS	1	/* TLS 1.3 tickets sent after a handshake */
 
 struct tls_ctx {
+	/* new sessions take a reference under mu; tls_ctx_adopt swaps it */
+	pthread_mutex_t	 mu;
 	SSL_CTX		*ssl;
 	int		 server;
 };
@@ -328,6 +330,7 @@ tls_ctx_new(const struct tls_opts *o, int server, struct tls_ctx **ret,
 		    ssl_reason());
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&t->mu, NULL);
 	t->ssl = ctx;
 	t->server = server;
 	SSL_CTX_set_min_proto_version(ctx, o->min_version == TLS_V1_3 ?
@@ -385,20 +388,36 @@ tls_ctx_free(struct tls_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	SSL_CTX_free(ctx->ssl);
+	pthread_mutex_destroy(&ctx->mu);
 	free(ctx);
 }
 
 int
-tls_ctx_cert_expiry(const struct tls_ctx *ctx, int64_t now,
-    int64_t *ret_left_s, char *subject, size_t cap)
+tls_ctx_adopt(struct tls_ctx *ctx, struct tls_ctx *from)
 {
-	X509 *x;
+	SSL_CTX *old;
+
+	if (ctx == NULL || from == NULL || ctx->server != from->server)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->mu);
+	old = ctx->ssl;
+	ctx->ssl = from->ssl;
+	pthread_mutex_unlock(&ctx->mu);
+	/* sessions made from the old one hold references of their own */
+	SSL_CTX_free(old);
+	from->ssl = NULL;
+	tls_ctx_free(from);
+	return 0;
+}
+
+static int
+cert_expiry(X509 *x, int64_t now, int64_t *ret_left_s, char *subject,
+    size_t cap)
+{
 	const ASN1_TIME *na;
 	struct tm tm;
 	time_t end;
 
-	if (ctx == NULL || (x = SSL_CTX_get0_certificate(ctx->ssl)) == NULL)
-		return -ENOENT;
 	if ((na = X509_get0_notAfter(x)) == NULL ||
 	    ASN1_TIME_to_tm(na, &tm) != 1 || (end = timegm(&tm)) == (time_t)-1)
 		return -EINVAL;
@@ -408,6 +427,26 @@ tls_ctx_cert_expiry(const struct tls_ctx *ctx, int64_t now,
 		subject[0] = '\0';
 	*ret_left_s = (int64_t)end - now;
 	return 0;
+}
+
+int
+tls_ctx_cert_expiry(struct tls_ctx *ctx, int64_t now, int64_t *ret_left_s,
+    char *subject, size_t cap)
+{
+	X509 *x = NULL;
+	int r;
+
+	if (ctx == NULL)
+		return -ENOENT;
+	pthread_mutex_lock(&ctx->mu);
+	if ((x = SSL_CTX_get0_certificate(ctx->ssl)) != NULL)
+		X509_up_ref(x);
+	pthread_mutex_unlock(&ctx->mu);
+	if (x == NULL)
+		return -ENOENT;
+	r = cert_expiry(x, now, ret_left_s, subject, cap);
+	X509_free(x);
+	return r;
 }
 
 /* ---- sessions ---- */
@@ -430,7 +469,10 @@ tls_sess_new(struct tls_ctx *ctx, int server, const char *name,
 		return -ENOMEM;
 	s->out = out;
 	s->arg = arg;
-	if ((s->ssl = SSL_new(ctx->ssl)) == NULL ||
+	pthread_mutex_lock(&ctx->mu);
+	s->ssl = SSL_new(ctx->ssl);
+	pthread_mutex_unlock(&ctx->mu);
+	if (s->ssl == NULL ||
 	    (b = BIO_new(bio_meth)) == NULL) {
 		ERR_clear_error();
 		tls_sess_free(s);

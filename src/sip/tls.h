@@ -85,6 +85,15 @@ int	tls_ctx_new(const struct tls_opts *o, int server, struct tls_ctx **ret,
 	    struct tls_err *reterr);
 /* Drop the caller's reference; sessions keep the context alive. */
 void	tls_ctx_free(struct tls_ctx *ctx);
+/*
+ * A renewed certificate without a restart: ctx takes over what from
+ * holds, and from is freed.  Sessions made after it use the new
+ * certificate, key and CAs; sessions already made keep the old ones
+ * until they end.  Safe while other threads make sessions from ctx.
+ * Returns 0, or -EINVAL when one is a server context and the other a
+ * client one (from is then kept: free it).
+ */
+int	tls_ctx_adopt(struct tls_ctx *ctx, struct tls_ctx *from);
 
 /*
  * The certificate ctx presents (its leaf): seconds from now (Unix
@@ -93,7 +102,7 @@ void	tls_ctx_free(struct tls_ctx *ctx);
  * subject[0..cap) (cut to fit; may be NULL).  Returns 0, -ENOENT (no
  * certificate) or -EINVAL (a notAfter OpenSSL cannot read).
  */
-int	tls_ctx_cert_expiry(const struct tls_ctx *ctx, int64_t now,
+int	tls_ctx_cert_expiry(struct tls_ctx *ctx, int64_t now,
 	    int64_t *ret_left_s, char *subject, size_t cap);
 
 /* Ciphertext to the peer; 0, or <0 to fail the TLS operation. */

@@ -10,6 +10,7 @@ stalled handshake cut off after handshake_timeout; REGISTER with digest
 over TLS; `sipwall check` on the files; and the memory an idle TLS
 connection costs the daemon.
 """
+import json
 import os
 import shutil
 import socket
@@ -352,6 +353,55 @@ def test_check_loads_the_tls_files(daemon_factory, pki, tmp_path):
                        env=dict(os.environ, **swtest.SANITIZER_ENV))
     assert p.returncode == 1
     assert "listen[0].tls.cert: cannot read the certificate" in p.stderr
+
+
+def peer_cn(sock):
+    return dict(x[0] for x in sock.getpeercert()["subject"])["commonName"]
+
+
+def test_renewed_certificate_applied_by_reload(daemon_factory, pki,
+                                               tmp_path):
+    """A certificate renewed in place (same paths, new files) is taken
+    by `sipwall reload` without a restart: new connections get it, a
+    connection made before keeps working; a renewed certificate whose
+    key does not match refuses the reload and the one in use stays."""
+    d = tls_daemon(daemon_factory, pki)
+    ca = os.path.join(pki, "ca")
+    make_cert(str(tmp_path), "renewed", ca, "IP:127.0.0.1,DNS:sip.test")
+    make_cert(str(tmp_path), "renewed2", ca, "IP:127.0.0.1,DNS:sip.test")
+    certs = os.path.join(d.tmp, "certs")
+    before = tls_connect(d, client_ctx(pki))
+    try:
+        assert peer_cn(before) == "server"
+        assert options(d, before)[0] == 200
+        for src, dst in (("renewed.key", "server.key"),
+                         ("renewed.pem", "server.pem")):
+            shutil.copy(os.path.join(str(tmp_path), src),
+                        os.path.join(certs, dst))
+        p = d.cli("reload", "--json")
+        out = json.loads(p.stdout)
+        assert out["outcome"] == "applied" and out["changed"] == 2, out
+        ev = d.wait_event("config.changed")
+        assert "~ listen[0].tls.cert.contents: sha256:" in ev["detail"]
+        assert "~ listen[0].tls.key.contents: hmac:" in ev["detail"]
+        with tls_connect(d, client_ctx(pki)) as s:
+            assert peer_cn(s) == "renewed"
+            assert options(d, s)[0] == 200
+        assert options(d, before)[0] == 200     # the old one carries on
+        # a certificate without its key: refused, the renewed one stays
+        shutil.copy(os.path.join(str(tmp_path), "renewed2.pem"),
+                    os.path.join(certs, "server.pem"))
+        p = d.cli("reload", "--json", check=False)
+        assert p.returncode != 0, p.stdout
+        assert "listen[0].tls.key" in p.stderr, p.stderr
+        assert "does not match the certificate" in p.stderr, p.stderr
+        ev = d.wait_event("config.rejected")
+        assert ev["reason"] == "tls", ev
+        with tls_connect(d, client_ctx(pki)) as s:
+            assert peer_cn(s) == "renewed"
+    finally:
+        before.close()
+    assert d.events("tls.handshake_failed") == []
 
 
 def rss_kb(pid):

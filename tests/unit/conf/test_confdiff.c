@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -45,17 +46,25 @@ load(unsigned port, unsigned rate, const char *tail)
 	return c;
 }
 
+typedef int conf_printer(FILE *, const struct sw_conf *, const uint8_t *);
+
 static char *
-flat(const struct sw_conf *c, const uint8_t *k)
+print_mem(conf_printer *print, const struct sw_conf *c, const uint8_t *k)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	assert_int_equal(conf_print_flat(f, c, k), 0);
+	assert_int_equal(print(f, c, k), 0);
 	fclose(f);
 	return buf;
+}
+
+static char *
+flat(const struct sw_conf *c, const uint8_t *k)
+{
+	return print_mem(conf_print_flat, c, k);
 }
 
 /* Diff a and b; returns the diff text, the counts and restart names. */
@@ -216,6 +225,55 @@ test_secret_fingerprint(void **state)
 	conf_free(b);
 }
 
+static char *
+files(const struct sw_conf *c)
+{
+	return print_mem(conf_print_files, c, key);
+}
+
+/* The list file by its contents: the same path, other bytes, a change. */
+static void
+test_file_contents(void **state)
+{
+	char path[] = "/tmp/sipwall-confdiff-XXXXXX", tail[128], *t;
+	struct sw_conf *c;
+	int fd = mkstemp(path);
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("882|irsf|test|test\n", f);
+	fclose(f);
+	snprintf(tail, sizeof(tail), "policy:\n  high_risk_file: %s\n", path);
+	c = load(5060, 20, tail);
+	t = files(c);
+	assert_string_equal(t, "policy.high_risk_file.contents: sha256:"
+	    "6a07e2f186c10d7704877b857fe5837515d87d20c665bb1d4f3907dbf938af3a"
+	    "\n");
+	free(t);
+	assert_non_null(f = fopen(path, "a"));
+	fputs("4420|test|test|test\n", f);
+	fclose(f);
+	t = files(c);
+	assert_non_null(strstr(t, "sha256:"));
+	assert_null(strstr(t, "6a07e2f1"));
+	free(t);
+	unlink(path);
+	t = files(c);
+	assert_string_equal(t, "policy.high_risk_file.contents: unreadable: "
+	    "No such file or directory\n");
+	free(t);
+	conf_free(c);
+	/* no list named: nothing to compare (the built-in one is code) */
+	c = load(5060, 20, "");
+	t = files(c);
+	assert_string_equal(t, "");
+	free(t);
+	conf_free(c);
+}
+
 static void
 test_hot_paths(void **state)
 {
@@ -244,6 +302,18 @@ test_hot_paths(void **state)
 		{ "calls.max_calls", 0 },
 		{ "calls.max_duration", 1 },
 		{ "listen[0].port", 0 },
+		/* a renewed certificate is live, moving it is not */
+		{ "listen[1].tls.cert.contents", 1 },
+		{ "listen[1].tls.key.contents", 1 },
+		{ "listen[0].tls.ca.contents", 1 },
+		{ "listen[1].tls.cert", 0 },
+		{ "listen[1].tls.key", 0 },
+		{ "listen[0].tls.min_version", 0 },
+		{ "listen[0].tls.cert.contentsx", 0 },
+		{ "trunks[3].tls_ca.contents", 1 },
+		{ "trunks[3].tls_ca", 0 },
+		{ "core.targets[0].tls_ca.contents", 1 },
+		{ "core.targets[0].tls_ca", 0 },
 		{ "", 0 },
 	};
 
@@ -266,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_restart_names_bounded),
 		cmocka_unit_test(test_secret_fingerprint),
 		cmocka_unit_test(test_hot_paths),
+		cmocka_unit_test(test_file_contents),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

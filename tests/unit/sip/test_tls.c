@@ -604,6 +604,46 @@ cert_expiry(void **state)
 	tls_ctx_free(cc);
 }
 
+/* A renewed certificate: sessions made before the swap finish with the
+ * old one, sessions made after get the new one; a client context
+ * cannot replace a server's. */
+static void
+adopt_swaps_for_new_sessions_only(void **state)
+{
+	struct tls_ctx *sc = server_ctx(TLS_V1_2, 0, NULL);
+	struct tls_ctx *cc = client_ctx(C.ca, NULL, NULL);
+	struct tls_ctx *renewed = NULL, *wrong = client_ctx(C.ca, NULL, NULL);
+	struct tls_opts o = { .cert = C.cli2_cert, .key = C.cli2_key };
+	struct tls_err e = { 0 };
+	struct end *s_old = end_new(sc, 1, NULL), *c_old, *c, *s;
+	int64_t left;
+	char subject[64];
+
+	(void)state;
+	assert_int_equal(tls_ctx_new(&o, 1, &renewed, &e), 0);
+	assert_int_equal(tls_ctx_adopt(sc, wrong), -EINVAL);
+	tls_ctx_free(wrong);
+	assert_int_equal(tls_ctx_adopt(sc, renewed), 0);
+	assert_int_equal(tls_ctx_cert_expiry(sc, (int64_t)time(NULL), &left,
+	    subject, sizeof(subject)), 0);
+	assert_string_equal(subject, "/CN=client2");
+	/* made before the swap: the old certificate, which cc trusts */
+	c_old = end_new(cc, 0, "sip.test");
+	pump(c_old, s_old);
+	assert_int_equal(c_old->rc, 1);
+	assert_int_equal(s_old->rc, 1);
+	/* made after: the new one, from a CA cc does not trust */
+	handshake(sc, cc, "sip.test", &c, &s);
+	assert_true(c->rc < 0);
+	assert_non_null(strstr(c->why, "certificate"));
+	end_free(c);
+	end_free(s);
+	end_free(c_old);
+	end_free(s_old);
+	tls_ctx_free(cc);
+	tls_ctx_free(sc);
+}
+
 static int
 teardown(void **state)
 {
@@ -625,6 +665,7 @@ main(void)
 		cmocka_unit_test(renegotiation_refused),
 		cmocka_unit_test(idle_server_session_memory),
 		cmocka_unit_test(cert_expiry),
+		cmocka_unit_test(adopt_swaps_for_new_sessions_only),
 	};
 
 	/* before OpenSSL allocates anything */
