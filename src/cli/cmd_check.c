@@ -20,6 +20,7 @@
 #include "cli/cmd_check.h"
 #include "conf/conf.h"
 #include "policy/destpol.h"
+#include "policy/scanner.h"
 #include "conf/tls_load.h"
 
 static void
@@ -62,6 +63,41 @@ read_stdin(char **ret_buf, size_t *ret_len)
 	}
 	*ret_buf = buf;
 	*ret_len = len;
+	return 0;
+}
+
+/* A list file the config names, refused at its key. */
+static int
+list_error(const char *path, const char *key, const struct conf_mark *at,
+    const char *err)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s:%u:%u: %s: %s\n", path, at->line, at->col, key,
+	    err);
+	return -EINVAL;
+}
+
+static int
+lists_check(const struct sw_conf *conf, const char *path)
+{
+	char file[CONF_DIR_MAX + CONF_PATH_MAX + 2], err[CONF_DIAG_LEN];
+	struct destpol *pol;
+	struct scan_db *db = NULL;
+
+	if (destpol_from_conf(conf, &pol, err, sizeof(err)) < 0)
+		return list_error(path, "policy.high_risk_file",
+		    &conf->policy.high_risk_file_at, err);
+	destpol_free(pol);
+	if (conf->scanner.signatures[0] == '\0')
+		return 0;
+	if (conf_path_resolve(conf, conf->scanner.signatures, file,
+	    sizeof(file)) < 0)
+		return list_error(path, "scanner.signatures",
+		    &conf->scanner.signatures_at, "path too long");
+	if (scan_db_load(file, &db, err, sizeof(err)) < 0)
+		return list_error(path, "scanner.signatures",
+		    &conf->scanner.signatures_at, err);
+	scan_db_free(db);
 	return 0;
 }
 
@@ -134,20 +170,11 @@ cmd_check(int argc, char **argv)
 		conf_diag_print(stderr, &diag);
 		return 1;
 	}
-	/* the high-risk list loads exactly as the daemon will load it */
-	{
-		struct destpol *pol;
-		char err[CONF_DIAG_LEN];
-
-		if (destpol_from_conf(conf, &pol, err, sizeof(err)) < 0) {
-			fflush(stdout);
-			fprintf(stderr, "%s:%u:%u: policy.high_risk_file: %s\n",
-			    path, conf->policy.high_risk_file_at.line,
-			    conf->policy.high_risk_file_at.col, err);
-			conf_free(conf);
-			return 1;
-		}
-		destpol_free(pol);
+	/* the high-risk list and the extra scanner signatures load exactly
+	 * as the daemon will load them */
+	if (lists_check(conf, path) < 0) {
+		conf_free(conf);
+		return 1;
 	}
 
 	if (print)

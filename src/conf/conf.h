@@ -308,6 +308,7 @@ struct conf_bans {
 struct conf_scanner {
 	bool		enabled;
 	char		signatures[CONF_PATH_MAX + 1];	/* "" = built in */
+	struct conf_mark signatures_at;
 	uint32_t	unknown_users;		/* distinct, per source ... */
 	uint32_t	sweep;			/* distinct targets, per source ... */
 	uint32_t	window_ms;		/* ... within this */

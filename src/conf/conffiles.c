@@ -97,6 +97,8 @@ conf_print_files(FILE *f, const struct sw_conf *c, const uint8_t *fp_key)
 {
 	line(f, c, c->policy.high_risk_file, 0, NULL, "policy", SIZE_MAX,
 	    ".high_risk_file");
+	line(f, c, c->scanner.signatures, 0, NULL, "scanner", SIZE_MAX,
+	    ".signatures");
 	for (size_t i = 0; i < c->nlisten; i++) {
 		const struct conf_listen *l = &c->listen[i];
 

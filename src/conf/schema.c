@@ -547,7 +547,11 @@ static const struct conf_key bans_keys[] = {
 
 static const struct conf_key scanner_keys[] = {
 	K_BOOL("enabled", struct conf_scanner, enabled, "true"),
-	K_STR("signatures", struct conf_scanner, signatures, 0, NULL, ""),
+	{ .name = "signatures", .type = CONF_T_STR, .flags = CONF_K_MARK,
+	  .off = offsetof(struct conf_scanner, signatures),
+	  .size = FSIZE(struct conf_scanner, signatures), .min = 0,
+	  .max = FSIZE(struct conf_scanner, signatures) - 1, .def = "",
+	  .mark_off = offsetof(struct conf_scanner, signatures_at) },
 	K_UINT(struct conf_scanner, unknown_users, 1, 100000, "10"),
 	K_UINT(struct conf_scanner, sweep, 1, 100000, "20"),
 	K_DUR("window", struct conf_scanner, window_ms, SEC(1), HOUR(24),

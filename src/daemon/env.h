@@ -55,15 +55,18 @@ struct zone_rt {
 
 /*
  * What a reload (reload.c) swaps as a whole, built from one config: the
- * zones' admission rules, the never-banned list and the registrar's
- * limits.  Readers load sec.rt once per decision; a replaced one is
- * freed by the main thread some seconds later, when no decision can
- * still hold it.
+ * zones' admission rules, the never-banned list, the registrar's
+ * limits, the ban triggers and the extra scanner signatures.  Readers
+ * load sec.rt once per decision; a replaced one is freed by the main
+ * thread some seconds later, when no decision can still hold it.
  */
 struct sw_rt {
 	struct zone_rt		 zones[CONF_MAX_ZONES];
 	struct acl		*never;		/* never banned */
 	struct reg_policy	 regp;
+	struct rl_rate		 rate_strike;	/* seconds with excess */
+	struct rl_rate		 auth_strike;	/* failed authentications */
+	struct scan_db		*sigs_extra;	/* scanner.signatures */
 };
 
 /*
@@ -87,11 +90,8 @@ struct sw_sec {
 	char			 realm_buf[CONF_REALM_MAX + 1];
 	struct ban_table	*bans;
 	struct rl_table		*rl;
-	struct rl_rate		 rate_strike;	/* seconds with excess */
-	struct rl_rate		 auth_strike;	/* failed authentications */
 	struct bf_table		*bf;
 	struct scan_db		*sigs;		/* built in */
-	struct scan_db		*sigs_extra;	/* scanner.signatures */
 	struct scan_bh		*bh;
 	struct trust_table	*trust;
 	struct sw_rt *_Atomic	 rt;		/* swapped by a reload */

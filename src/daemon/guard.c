@@ -102,8 +102,8 @@ guard_auth_failure(struct worker *w, const struct sip_dest *src,
 
 	if (rl_key_src_method(&k, &src->addr, SLICE_LIT("~auth-fail")) < 0)
 		return 0;
-	if (rl_take(w->env->sec.rl, &k, &w->env->sec.auth_strike, 1,
-	    uv_now(&w->loop), NULL))
+	if (rl_take(w->env->sec.rl, &k, &atomic_load_explicit(&w->env->sec.rt,
+	    memory_order_acquire)->auth_strike, 1, uv_now(&w->loop), NULL))
 		return 0;
 	return guard_ban(w, src, BAN_R_AUTH_FAILURES,
 	    w->env->conf->bans.auth_failures, sample,
@@ -134,7 +134,8 @@ limited(struct worker *w, const struct sip_dest *src, const struct rl_result *re
 		 * that is the NAT office re-registering after an outage */
 		if (strike && guard_trust(w, src) == 0 &&
 		    rl_key_src_method(&k, &src->addr, SLICE_LIT("~rate")) == 0 &&
-		    !rl_take(s->rl, &k, &s->rate_strike, 1, uv_now(&w->loop),
+		    !rl_take(s->rl, &k, &atomic_load_explicit(&s->rt,
+		    memory_order_acquire)->rate_strike, 1, uv_now(&w->loop),
 		    NULL))
 			guard_ban(w, src, BAN_R_RATE_LIMIT,
 			    w->env->conf->bans.rate_strikes, sample,
@@ -331,6 +332,8 @@ guard_request(struct worker *w, const struct sip_msg *m,
     const struct sip_dest *src)
 {
 	struct sw_sec *s = &w->env->sec;
+	const struct sw_rt *rt = atomic_load_explicit(&s->rt,
+	    memory_order_acquire);
 	const struct zone_rt *z = guard_zone(w, src);
 	const struct sip_hdr *ua = sip_msg_hdr(m, SIP_H_USER_AGENT);
 	struct slice uas = ua != NULL ? ua->value : SLICE_NULL;
@@ -338,11 +341,11 @@ guard_request(struct worker *w, const struct sip_msg *m,
 	struct scan_match sm;
 	int hit = -1;
 
-	if (s->sigs != NULL && !z->trusted) {
+	if (w->env->conf->scanner.enabled && !z->trusted) {
 		hit = scan_match(s->sigs, uas, scan_hdr, (void *)m, raw, &sm);
-		if (hit < 0 && s->sigs_extra != NULL)
-			hit = scan_match(s->sigs_extra, uas, scan_hdr, (void *)m,
-			    raw, &sm);
+		if (hit < 0 && rt->sigs_extra != NULL)
+			hit = scan_match(rt->sigs_extra, uas, scan_hdr,
+			    (void *)m, raw, &sm);
 	}
 	if (hit >= 0) {
 		struct secevent ev;

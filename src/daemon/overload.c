@@ -144,6 +144,12 @@ window_close(struct overload *o, uint64_t now_ms)
 }
 
 void
+overload_start(struct overload *o)
+{
+	window_start(o, uv_now(o->loop));
+}
+
+void
 overload_tick(struct overload *o)
 {
 	uint64_t now = uv_now(o->loop);

@@ -103,6 +103,13 @@ overload_active(const struct overload *o)
 	return o->active;
 }
 
+/*
+ * The loop is about to run: the first window starts now.  Without it
+ * the time from overload_init to the first poll (the rest of the
+ * daemon's start-up, on a slow machine most of a second) would count as
+ * busy and the first request could find the worker "overloaded".
+ */
+void	overload_start(struct overload *o);
 /* Close the window when it is over; call once per received message. */
 void	overload_tick(struct overload *o);
 

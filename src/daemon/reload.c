@@ -17,6 +17,8 @@
 #include "obs/alert.h"
 #include "obs/secevent.h"
 #include "policy/ban.h"
+#include "policy/bruteforce.h"
+#include "policy/scanner.h"
 #include "sip/tls.h"
 #include "store/store.h"
 #include "daemon/fraud.h"
@@ -340,6 +342,20 @@ tls_set_adopt(struct sw_env *env, struct tls_set *t)
 	tls_set_free(t);
 }
 
+/* The tables built at start take their live thresholds from c. */
+static void
+thresholds_set(struct sw_env *env, const struct sw_conf *c)
+{
+	ban_set_escalation(env->sec.bans, c->bans.first_ms, c->bans.factor,
+	    c->bans.max_ms);
+	bf_set_limits(env->sec.bf, c->bruteforce.failures,
+	    c->bruteforce.lock_ms);
+	scan_bh_set_thresholds(env->sec.bh,
+	    c->scanner.unknown_users > SCAN_BH_SET ? SCAN_BH_SET :
+	    c->scanner.unknown_users, c->scanner.sweep > SCAN_BH_SET ?
+	    SCAN_BH_SET : c->scanner.sweep);
+}
+
 /*
  * The work of reload_run, with *nc, *diff and *files owned by the
  * caller (applied: *files is the old text, rl->files the new).
@@ -418,11 +434,11 @@ apply(struct reload *rl, struct reload_result *r, struct sw_conf **nc,
 		result(r, RELOAD_REFUSED, "tls", "%s; nothing changed", err);
 		return;
 	}
-	if ((e = state_rt_build(*nc, &rt)) < 0) {
+	if ((e = state_rt_build(*nc, &rt, err, sizeof(err))) < 0) {
 		if (new_tls)
 			tls_set_free(&tls);
-		result(r, RELOAD_REFUSED, "internal", "building the zones' "
-		    "rules: %s; nothing changed", strerror(-e));
+		result(r, RELOAD_REFUSED, strncmp(err, "scanner.", 8) == 0 ?
+		    "scanner" : "internal", "%s; nothing changed", err);
 		return;
 	}
 	/* the policy last of the steps that can refuse: it swaps itself */
@@ -444,6 +460,7 @@ apply(struct reload *rl, struct reload_result *r, struct sw_conf **nc,
 	old_rt = atomic_exchange_explicit(&env->sec.rt, rt,
 	    memory_order_acq_rel);
 	ban_set_allowlist(env->sec.bans, rt->never);
+	thresholds_set(env, *nc);
 	old_conf = atomic_exchange_explicit(&env->conf, *nc,
 	    memory_order_acq_rel);
 	*nc = NULL;

@@ -482,6 +482,7 @@ state_rt_free(struct sw_rt *rt)
 	for (size_t z = 0; z < CONF_MAX_ZONES; z++)
 		acl_free(rt->zones[z].acl);
 	acl_free(rt->never);
+	scan_db_free(rt->sigs_extra);
 	free(rt);
 }
 
@@ -530,18 +531,42 @@ build_zones(const struct sw_conf *c, struct sw_rt *rt)
 }
 
 int
-state_rt_build(const struct sw_conf *c, struct sw_rt **ret)
+state_rt_build(const struct sw_conf *c, struct sw_rt **ret, char *err,
+    size_t cap)
 {
+	char path[CONF_DIR_MAX + CONF_PATH_MAX + 2], why[SCAN_ERR_MAX];
 	struct sw_rt *rt;
 	int r;
 
 	*ret = NULL;
-	if ((rt = calloc(1, sizeof(*rt))) == NULL)
+	if ((rt = calloc(1, sizeof(*rt))) == NULL) {
+		snprintf(err, cap, "out of memory");
 		return -ENOMEM;
+	}
 	if ((r = build_zones(c, rt)) < 0) {
 		state_rt_free(rt);
+		snprintf(err, cap, "building the zones' rules: %s",
+		    strerror(-r));
 		return r;
 	}
+	if (c->scanner.enabled && c->scanner.signatures[0] != '\0') {
+		if (conf_path_resolve(c, c->scanner.signatures, path,
+		    sizeof(path)) < 0) {
+			r = -ENAMETOOLONG;
+			snprintf(why, sizeof(why), "path too long");
+		} else
+			r = scan_db_load(path, &rt->sigs_extra, why,
+			    sizeof(why));
+		if (r < 0) {
+			state_rt_free(rt);
+			snprintf(err, cap, "scanner.signatures: %s", why);
+			return r;
+		}
+	}
+	rt->rate_strike = strike_rate(c->bans.rate_strikes,
+	    c->bans.rate_window_ms);
+	rt->auth_strike = strike_rate(c->bans.auth_failures,
+	    c->bans.auth_window_ms);
 	rt->regp.min_expires = c->registrar.min_expires_ms / 1000;
 	rt->regp.max_expires = c->registrar.max_expires_ms / 1000;
 	rt->regp.default_expires = c->registrar.default_expires_ms / 1000;
@@ -629,25 +654,18 @@ build_policy(struct sw_env *env)
 	if ((r = trust_new(STATE_TRUST_CAPACITY,
 	    2ull * c->registrar.max_expires_ms, &s->trust)) < 0)
 		return r;
-	s->rate_strike = strike_rate(c->bans.rate_strikes,
-	    c->bans.rate_window_ms);
-	s->auth_strike = strike_rate(c->bans.auth_failures,
-	    c->bans.auth_window_ms);
+	/* built even when off: a reload may turn the scanner on */
+	if ((r = scan_db_parse(scanner_builtin, scanner_builtin_len,
+	    "built-in signatures", &s->sigs, err, sizeof(err))) < 0) {
+		log_warnx("%s", err);
+		return r;
+	}
 	if (c->scanner.enabled) {
-		if ((r = scan_db_parse(scanner_builtin, scanner_builtin_len,
-		    "built-in signatures", &s->sigs, err, sizeof(err))) < 0) {
-			log_warnx("%s", err);
-			return r;
-		}
-		if (c->scanner.signatures[0] != '\0' &&
-		    (r = scan_db_load(c->scanner.signatures, &s->sigs_extra,
-		    err, sizeof(err))) < 0) {
-			log_warnx("scanner.signatures: %s", err);
-			return r;
-		}
+		const struct sw_rt *rt = atomic_load(&s->rt);
+
 		log_info("scanner: %zu built-in signatures, %zu from %s",
-		    scan_db_count(s->sigs), s->sigs_extra ?
-		    scan_db_count(s->sigs_extra) : 0, s->sigs_extra ?
+		    scan_db_count(s->sigs), rt->sigs_extra ?
+		    scan_db_count(rt->sigs_extra) : 0, rt->sigs_extra ?
 		    c->scanner.signatures : "no extra file");
 	}
 	return 0;
@@ -710,8 +728,10 @@ state_open(struct sw_env *env)
 	{
 		struct sw_rt *rt;
 
-		if ((r = state_rt_build(c, &rt)) < 0)
+		if ((r = state_rt_build(c, &rt, msg, sizeof(msg))) < 0) {
+			log_warnx("%s", msg);
 			return r;
+		}
 		atomic_store(&s->rt, rt);
 	}
 	if ((r = build_auth(env)) < 0 || (r = build_policy(env)) < 0)
@@ -958,7 +978,6 @@ state_close(struct sw_env *env)
 	rl_free(s->rl);
 	bf_free(s->bf);
 	scan_db_free(s->sigs);
-	scan_db_free(s->sigs_extra);
 	scan_bh_free(s->bh);
 	trust_free(s->trust);
 	state_rt_free(atomic_load(&s->rt));

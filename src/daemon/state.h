@@ -14,8 +14,10 @@
 /* Open the store, load accounts, registrations and bans, build the
  * tables.  Errors are logged; -errno. */
 int	state_open(struct sw_env *env);
-/* The snapshot a reload swaps (env.h), built from c.  0 or -errno. */
-int	state_rt_build(const struct sw_conf *c, struct sw_rt **ret);
+/* The snapshot a reload swaps (env.h), built from c.  0, or -errno
+ * with why in err[0..cap) (an extra signature file that does not load). */
+int	state_rt_build(const struct sw_conf *c, struct sw_rt **ret, char *err,
+	    size_t cap);
 /* NULL ok. */
 void	state_rt_free(struct sw_rt *rt);
 /* Housekeeping, about once a second, main thread only. */

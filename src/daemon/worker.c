@@ -532,6 +532,7 @@ worker_main(void *arg)
 	trunkreg_start(w);
 	probe_start(w);
 	worker_tick_rearm(w);
+	overload_start(&w->ovl);
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	log_info("%llu messages, %llu requests, %llu responses, %llu sent; "
 	    "overload: shed %llu in %llu episodes; %llu refused with tables "

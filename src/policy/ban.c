@@ -47,8 +47,10 @@ struct ban_table {
 	uint32_t		 nstripes;
 	unsigned		 shift;
 	uint32_t		 per_stripe;
-	uint64_t		 first_ms, max_ms, forget_ms;
-	uint32_t		 factor;
+	/* escalation: a reload may change it (ban_set_escalation) */
+	_Atomic uint64_t	 first_ms, max_ms;
+	_Atomic uint32_t	 factor;
+	uint64_t		 forget_ms;
 	_Atomic(const struct acl *) allow;
 	_Atomic uint64_t	 allow_gen;
 	_Atomic uint64_t	 overrides;
@@ -175,19 +177,34 @@ ban_free(struct ban_table *t)
 	free(t);
 }
 
+void
+ban_set_escalation(struct ban_table *t, uint64_t first_ms, uint32_t factor,
+    uint64_t max_ms)
+{
+	atomic_store_explicit(&t->first_ms, first_ms ? first_ms :
+	    BAN_DEFAULT_FIRST_MS, memory_order_relaxed);
+	atomic_store_explicit(&t->factor, factor ? factor :
+	    BAN_DEFAULT_FACTOR, memory_order_relaxed);
+	atomic_store_explicit(&t->max_ms, max_ms ? max_ms :
+	    BAN_DEFAULT_MAX_MS, memory_order_relaxed);
+}
+
 uint64_t
 ban_duration(const struct ban_table *t, uint32_t strikes)
 {
-	uint64_t d = t->first_ms;
+	/* one read of each: a reload in between mixes two valid sets */
+	uint64_t d = atomic_load_explicit(&t->first_ms, memory_order_relaxed);
+	uint64_t max = atomic_load_explicit(&t->max_ms, memory_order_relaxed);
+	uint32_t f = atomic_load_explicit(&t->factor, memory_order_relaxed);
 
-	if (d >= t->max_ms)
-		return t->max_ms;
-	for (uint32_t i = 1; i < strikes && t->factor > 1; i++) {
-		if (d > t->max_ms / t->factor)
-			return t->max_ms;
-		d *= t->factor;
-		if (d >= t->max_ms)
-			return t->max_ms;
+	if (d >= max)
+		return max;
+	for (uint32_t i = 1; i < strikes && f > 1; i++) {
+		if (d > max / f)
+			return max;
+		d *= f;
+		if (d >= max)
+			return max;
 	}
 	return d;
 }

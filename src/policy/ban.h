@@ -154,6 +154,10 @@ struct ban_table;
 /* 0, -EINVAL (bad conf) or -ENOMEM.  All memory is taken here. */
 int		ban_new(const struct ban_conf *conf, struct ban_table **ret_tbl);
 void		ban_free(struct ban_table *t);
+/* New first length, factor and maximum (0 = default) for bans added
+ * from now on; bans in force keep their end.  Any thread. */
+void		ban_set_escalation(struct ban_table *t, uint64_t first_ms,
+		    uint32_t factor, uint64_t max_ms);
 
 /*
  * Is a banned at now_ms?  Lock-free when the table is empty, else one

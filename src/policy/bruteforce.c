@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,8 +55,8 @@ struct bf_table {
 	unsigned	  shift;
 	uint32_t	  per_stripe;
 	uint32_t	  bucket_ms;
-	uint32_t	  threshold;
-	uint32_t	  lock_ms;
+	_Atomic uint32_t  threshold;	/* bf_set_limits */
+	_Atomic uint32_t  lock_ms;
 	uint64_t	  trust_ms;
 };
 
@@ -106,6 +107,15 @@ bf_new(const struct bf_conf *conf, struct bf_table **ret_tbl)
 	}
 	*ret_tbl = t;
 	return 0;
+}
+
+void
+bf_set_limits(struct bf_table *t, uint32_t threshold, uint32_t lock_ms)
+{
+	atomic_store_explicit(&t->threshold, threshold ? threshold :
+	    BF_DEFAULT_THRESHOLD, memory_order_relaxed);
+	atomic_store_explicit(&t->lock_ms, lock_ms ? lock_ms :
+	    BF_DEFAULT_LOCK_MS, memory_order_relaxed);
 }
 
 void
@@ -329,8 +339,10 @@ bf_failure(struct bf_table *t, struct slice account,
 	e->src[i].h = sh;
 	e->src[i].tag = (uint32_t)ep;
 	fill(t, e, now_ms, &res);
-	if (!res.locked && res.failures >= t->threshold) {
-		e->locked_until = now_ms + t->lock_ms;
+	if (!res.locked && res.failures >= atomic_load_explicit(&t->threshold,
+	    memory_order_relaxed)) {
+		e->locked_until = now_ms + atomic_load_explicit(&t->lock_ms,
+		    memory_order_relaxed);
 		e->locks++;
 		s->locks++;
 		fill(t, e, now_ms, &res);

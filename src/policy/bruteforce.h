@@ -84,6 +84,10 @@ struct bf_table;
 /* 0, -EINVAL or -ENOMEM.  All memory is taken here. */
 int		bf_new(const struct bf_conf *conf, struct bf_table **ret_tbl);
 void		bf_free(struct bf_table *t);
+/* New failure threshold and lock length (0 = default) for failures
+ * counted from now on; locks in force keep their end.  Any thread. */
+void		bf_set_limits(struct bf_table *t, uint32_t threshold,
+		    uint32_t lock_ms);
 
 /*
  * Count one failed authentication for account from src at now_ms.

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,7 +459,7 @@ struct scan_bh {
 	unsigned	  shift;
 	uint32_t	  per_stripe;
 	uint32_t	  window_ms;
-	uint32_t	  threshold[2];
+	_Atomic uint32_t  threshold[2];	/* scan_bh_set_thresholds */
 };
 
 int
@@ -509,6 +510,18 @@ scan_bh_new(const struct scan_bh_conf *conf, struct scan_bh **ret_bh)
 		}
 	}
 	*ret_bh = t;
+	return 0;
+}
+
+int
+scan_bh_set_thresholds(struct scan_bh *t, uint32_t users, uint32_t sweep)
+{
+	if (users > SCAN_BH_SET || sweep > SCAN_BH_SET)
+		return -EINVAL;
+	atomic_store_explicit(&t->threshold[0], users ? users :
+	    SCAN_BH_DEFAULT_USERS, memory_order_relaxed);
+	atomic_store_explicit(&t->threshold[1], sweep ? sweep :
+	    SCAN_BH_DEFAULT_SWEEP, memory_order_relaxed);
 	return 0;
 }
 
@@ -635,7 +648,8 @@ bh_event(struct scan_bh *t, const union sw_addr *src, int which,
 	res.distinct = set->n;
 	res.events = set->events;
 	res.window_start_ms = e->start_ms;
-	if (set->n >= t->threshold[which]) {
+	if (set->n >= atomic_load_explicit(&t->threshold[which],
+	    memory_order_relaxed)) {
 		res.verdict = which == 0 ? SCAN_B_EXTENSION_PROBE :
 		    SCAN_B_OPTIONS_SWEEP;
 		if (!set->flagged) {

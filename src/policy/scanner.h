@@ -176,6 +176,10 @@ struct scan_bh;
 int		 scan_bh_new(const struct scan_bh_conf *conf,
 		    struct scan_bh **ret_bh);
 void		 scan_bh_free(struct scan_bh *bh);
+/* New distinct-value thresholds (0 = default, at most SCAN_BH_SET) for
+ * what is counted from now on.  Any thread.  0 or -EINVAL. */
+int		 scan_bh_set_thresholds(struct scan_bh *bh, uint32_t users,
+		    uint32_t sweep);
 
 /*
  * A request from src named a username that does not exist (the

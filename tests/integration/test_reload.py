@@ -38,10 +38,11 @@ def reload_cli(d):
     return p.returncode, p.stderr
 
 
-def options(d, src="127.0.0.1", timeout=1.0, port=None):
-    """One OPTIONS from src to the daemon's first listener (or port);
-    the status line, or None when dropped."""
+def options(d, src="127.0.0.1", timeout=1.0, port=None, ua=None):
+    """One OPTIONS from src to the daemon's first listener (or port),
+    with a User-Agent when ua; the status line, or None when dropped."""
     dport = port or d.port
+    ua_line = "User-Agent: %s\r\n" % ua if ua else ""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((src, 0))
     s.settimeout(timeout)
@@ -51,9 +52,10 @@ def options(d, src="127.0.0.1", timeout=1.0, port=None):
            "From: <sip:probe@%s>;tag=r%d\r\n"
            "To: <sip:%s:%d>\r\n"
            "Call-ID: reload-%d-%f@%s\r\n"
-           "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+           "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n%s"
+           "Content-Length: 0\r\n\r\n"
            % (d.host, dport, src, port, port, src, port, d.host, dport,
-              port, time.time(), src))
+              port, time.time(), src, ua_line))
     try:
         s.sendto(msg.encode(), (d.host, dport))
         data, _ = s.recvfrom(65535)
@@ -212,3 +214,57 @@ def test_reload_under_load_loses_nothing(daemon_factory, tmp_path):
     # the last reload is the running config
     ev = e.d.events("config.changed")[-1]
     assert "90004/s" in ev["detail"], ev
+
+
+def test_scanner_signatures_and_ban_lengths_apply_live(daemon_factory):
+    """The extra scanner signature file counts by its contents, and the
+    ban triggers and lengths are live: a scanner the file did not know
+    is banned once the file has its signature, for the new first-ban
+    length; a file that does not parse refuses the reload (and `sipwall
+    check` names it at its key)."""
+    d = daemon_factory(zone="internet", start=False,
+                       conf=swtest.deep_merge({"scanner": {
+                           "signatures": "extra-sigs.txt"}}, swtest.LENIENT))
+    sigs = os.path.join(os.path.dirname(d.conf), "extra-sigs.txt")
+    with open(sigs, "w") as f:
+        f.write("substr-ci|acmeprobe-legacy|AcmeProbe 1.x|local\n")
+    d.start()
+    ua = "AcmeProbe/2.0 (compatible)"
+    assert options(d, "127.0.0.7", ua=ua) is not None
+    assert d.events("scanner.detected") == []
+    with open(sigs, "a") as f:
+        f.write("substr-ci|acmeprobe|AcmeProbe scanner|local\n")
+    rc, out = reload_cli(d)
+    assert rc == 0 and out["outcome"] == "applied", out
+    assert out["changed"] == 1, out
+    ev = d.wait_event("config.changed")
+    assert "~ scanner.signatures.contents: sha256:" in ev["detail"], ev
+    assert options(d, "127.0.0.7", ua=ua, timeout=0.5) is None
+    ev = d.wait_event("scanner.detected")
+    assert ev["fingerprint"] == "AcmeProbe scanner", ev
+    ban = d.wait_event("ban.added")
+    assert ban["duration_s"] == 300, ban             # the default 5m
+    # a shorter first ban, and fewer failures to lock an account: live
+    rewrite(d, {"bans": {"first": "2m"}, "bruteforce": {"failures": 5}})
+    rc, out = reload_cli(d)
+    assert rc == 0 and out["changed"] == 2, out
+    assert options(d, "127.0.0.8", ua=ua, timeout=0.5) is None
+    ban = d.wait_event("ban.added", lambda e: e["src"].startswith(
+        "127.0.0.8"))
+    assert ban["duration_s"] == 120, ban
+    # a broken signature file: refused whole, the new signature stays
+    with open(sigs, "a") as f:
+        f.write("no-such-type|x|y|z\n")
+    rewrite(d, {"bans": {"first": "3m"}})
+    p = d.cli("reload", "--json", check=False)
+    assert p.returncode != 0 and "scanner.signatures" in p.stderr, p.stderr
+    assert "extra-sigs.txt:3" in p.stderr, p.stderr
+    assert d.wait_event("config.rejected")["reason"] == "scanner"
+    assert options(d, "127.0.0.9", ua=ua, timeout=0.5) is None
+    ban = d.wait_event("ban.added", lambda e: e["src"].startswith(
+        "127.0.0.9"))
+    assert ban["duration_s"] == 120, ban             # 3m not applied
+    chk = swtest.cli("check", d.conf, check=False)
+    assert chk.returncode == 1
+    assert re.search(r"sipwall\.yaml:\d+:\d+: scanner\.signatures: .*"
+                     r"extra-sigs\.txt:3", chk.stderr), chk.stderr

@@ -270,6 +270,43 @@ test_busy_enters(void **state)
 	assert_true(d->o.busy_pm >= 900);
 }
 
+/*
+ * Start-up is not load: the time between overload_init and the loop's
+ * first poll (the rest of the daemon starting) is left out once the
+ * worker calls overload_start; the first request is then judged on
+ * what the loop did since.
+ */
+static void
+test_start_up_is_not_busy(void **state)
+{
+	struct det *d = *state;
+	struct timespec t = { .tv_nsec = 300 * 1000 * 1000 };
+	uv_async_t fd;			/* a loop with nothing to watch */
+
+	/* spins instead of waiting: give it a descriptor, like a worker's
+	 * sockets */
+	assert_int_equal(uv_async_init(&d->loop, &fd, NULL), 0);
+	uv_unref((uv_handle_t *)&fd);
+	nanosleep(&t, NULL);		/* the daemon still starting */
+	uv_update_time(&d->loop);	/* as worker_main does */
+	overload_start(&d->o);
+	idle_for(d, 120);		/* then a quiet loop */
+	overload_tick(&d->o);
+	assert_false(overload_active(&d->o));
+	assert_true(d->o.busy_pm < 500);
+	/* without it the same start-up reads as an overloaded loop */
+	assert_int_equal(overload_init(&d->o, &d->loop, &d->c), 0);
+	t.tv_nsec = 400 * 1000 * 1000;
+	nanosleep(&t, NULL);
+	uv_update_time(&d->loop);
+	idle_for(d, 5);
+	window_over(d, 405);
+	overload_tick(&d->o);
+	assert_true(overload_active(&d->o));
+	uv_close((uv_handle_t *)&fd, NULL);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+}
+
 /* busy_percent 100: the busy share never triggers. */
 static void
 test_busy_100_is_off(void **state)
@@ -356,6 +393,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_drops_enter, det_setup,
 		    det_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_high_zero_is_off,
+		    det_setup, det_teardown),
+		cmocka_unit_test_setup_teardown(test_start_up_is_not_busy,
 		    det_setup, det_teardown),
 		cmocka_unit_test_setup_teardown(test_busy_enters, det_setup,
 		    det_teardown),

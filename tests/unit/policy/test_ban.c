@@ -158,6 +158,13 @@ escalation_arithmetic(void **state)
 	c.max_ms = HOUR;
 	assert_int_equal(ban_new(&c, &t), 0);
 	assert_int_equal(ban_duration(t, 1), HOUR);
+	/* a reload's new escalation: the next ban's length, 0 = default */
+	ban_set_escalation(t, 2 * MIN, 2, 10 * MIN);
+	assert_int_equal(ban_duration(t, 1), 2 * MIN);
+	assert_int_equal(ban_duration(t, 3), 8 * MIN);
+	assert_int_equal(ban_duration(t, 4), 10 * MIN);
+	ban_set_escalation(t, 0, 0, 0);
+	assert_int_equal(ban_duration(t, 2), 20 * MIN);
 	ban_free(t);
 	/* Products that would overflow stop at max. */
 	c.first_ms = 1ULL << 61;

@@ -119,6 +119,31 @@ lock_at_threshold(void **state)
 	bf_free(t);
 }
 
+/* A reload's new threshold and lock length count from the next failure. */
+static void
+limits_changed_live(void **state)
+{
+	struct bf_table *t = table(16, 1, 5);
+	union sw_addr a = A("192.0.2.1");
+	struct bf_result r;
+
+	(void)state;
+	assert_int_equal(bf_failure(t, ACCT, &a, 1000, &r), 0);
+	assert_int_equal(bf_failure(t, ACCT, &a, 2000, &r), 0);
+	bf_set_limits(t, 3, 10000);
+	assert_int_equal(bf_failure(t, ACCT, &a, 3000, &r), 1);
+	assert_true(r.locked_now);
+	assert_int_equal(r.locked_until, 13000);
+	/* 0: the defaults */
+	bf_set_limits(t, 0, 0);
+	for (uint32_t i = 1; i < BF_DEFAULT_THRESHOLD; i++)
+		assert_int_equal(bf_failure(t, slice_cstr("7@x"), &a,
+		    20000 + i, &r), 0);
+	assert_int_equal(bf_failure(t, slice_cstr("7@x"), &a, 21000, &r), 1);
+	assert_int_equal(r.locked_until, 21000 + BF_DEFAULT_LOCK_MS);
+	bf_free(t);
+}
+
 static void
 window_slides_by_bucket(void **state)
 {
@@ -479,6 +504,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bad_conf),
 		cmocka_unit_test(lock_at_threshold),
+		cmocka_unit_test(limits_changed_live),
 		cmocka_unit_test(window_slides_by_bucket),
 		cmocka_unit_test(distinct_sources),
 		cmocka_unit_test(trusted_sources_pass_a_lock),
