@@ -622,10 +622,11 @@ print_rates(const json_t *r)
 	size_t i;
 	json_t *x;
 
-	if (!json_is_true(json_object_get(r, "enabled"))) {
-		printf("alerts are off (alerts.enabled): no rates kept\n");
+	if (!json_is_true(json_object_get(r, "enabled")))
+		printf("alerts are off (alerts.enabled): the rates are "
+		    "learned, nothing is raised\n");
+	if (json_array_size(a) == 0)
 		return;
-	}
 	printf("%-20s %8s %9s  %s\n", "METRIC", "CURRENT", "BASELINE",
 	    "LAST WINDOWS (oldest first)");
 	json_array_foreach(a, i, x) {

@@ -995,7 +995,8 @@ cmd_rates(void *arg, const struct ctl_peer *peer, const json_t *args,
 	(void)args;
 	if ((*ret = alert_rates_json(c->alert)) == NULL)
 		return fail(err, cap, CTL_E_INTERNAL, "out of memory");
-	json_object_set_new(*ret, "enabled", json_boolean(c->alert != NULL));
+	json_object_set_new(*ret, "enabled", json_boolean(alert_enabled(
+	    c->alert)));
 	return 0;
 }
 

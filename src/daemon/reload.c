@@ -410,10 +410,6 @@ apply(struct reload *rl, struct reload_result *r, struct sw_conf **nc,
 		    "no setting changed");
 		return;
 	}
-	/* alerts that were off at start have no engine to take rules */
-	if (rl->alert == NULL && (*nc)->alerts.enabled &&
-	    diff_touches(*diff, alert_keys) && cnt.restart++ == 0)
-		snprintf(restart, sizeof(restart), "alerts.enabled");
 	if (cnt.restart > 0) {
 		r->restart = cnt.restart;
 		result(r, RELOAD_REFUSED, "restart_required",

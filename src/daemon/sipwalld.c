@@ -182,7 +182,11 @@ media_open(struct sw_env *env)
 	return 0;
 }
 
-/* OBS4: the alert engine, fed with every event from now on. */
+/*
+ * OBS4: the alert engine, fed with every event from now on.  Built also
+ * with alerts.enabled false: it learns the baselines and raises nothing,
+ * so that a reload can turn alerting on with baselines already known.
+ */
 static int
 alerts_open(struct sw_env *env, struct evlog_hook *hook, struct alert **ret)
 {
@@ -195,8 +199,6 @@ alerts_open(struct sw_env *env, struct evlog_hook *hook, struct alert **ret)
 	int r;
 
 	*ret = NULL;
-	if (!c->alerts.enabled)
-		return 0;
 	if ((r = alert_new(&o, (int64_t)wall_ms(), ret)) < 0)
 		return r;
 	hook->fn = alert_feed_hook;

@@ -1686,6 +1686,19 @@ hist_json(const struct alert *a, const struct hist *h)
 	return o;
 }
 
+int
+alert_enabled(struct alert *a)
+{
+	int on;
+
+	if (a == NULL)
+		return 0;
+	pthread_mutex_lock(&a->conf_mtx);
+	on = a->conf.enabled;
+	pthread_mutex_unlock(&a->conf_mtx);
+	return on;
+}
+
 json_t *
 alert_alerts_json(struct alert *a, size_t max)
 {
@@ -1703,7 +1716,7 @@ alert_alerts_json(struct alert *a, size_t max)
 		pthread_mutex_unlock(&a->hist_mtx);
 	}
 	return json_pack("{s:o, s:b, s:I, s:I}", "alerts", arr,
-	    "enabled", a != NULL,
+	    "enabled", alert_enabled(a),
 	    "raised", (json_int_t)(a != NULL ? atomic_load(&a->st_raised) : 0),
 	    "cleared", (json_int_t)(a != NULL ? atomic_load(&a->st_cleared) :
 	    0));

@@ -145,6 +145,9 @@ void	alert_tick(struct alert *a, int64_t now_ms);
  */
 int	alert_reconf(struct alert *a, const struct conf_alerts *c);
 
+/* alerts.enabled as the engine has it now; 0 for NULL.  Any thread. */
+int	alert_enabled(struct alert *a);
+
 /*
  * OPS1 (`sipwall alerts`, `rates`, the dashboard); any thread; a may be
  * NULL (alerts are off).  NULL: no memory.

@@ -246,3 +246,48 @@ def test_unreachable_webhook_ends_in_delivery_failed(daemon_factory):
     assert fail["attempts"] == 3
     assert fail["target"] == "http://127.0.0.1:%d" % port
     assert "secret" not in json.dumps(fail)
+
+
+def test_alerts_off_at_start_learn_and_a_reload_turns_them_on(
+        daemon_factory):
+    """alerts.enabled false: the engine counts and learns, raises
+    nothing; a reload turns it on without a restart and the next burst
+    is raised; another window length is refused (restart)."""
+    rx = Receiver()
+    try:
+        d = edge(daemon_factory, {"enabled": False,
+                                  "window": "%ds" % WINDOW,
+                                  "webhook": rx.url, "reg_failures": 5})
+        al = ctl(d, "alerts")
+        assert al["enabled"] is False and al["alerts"] == [], al
+        assert "alerts are off" in d.cli("rates").stdout
+        until_window_start()
+        wrong_passwords(d, 8, source(5))
+        time.sleep(WINDOW)
+        rates = {r["metric"]: r for r in ctl(d, "rates")["rates"]}
+        assert rates["reg_failures"]["history"][-1]["count"] == 8, rates
+        assert d.events("alert.raised") == [] and rx.bodies() == []
+
+        conf = dict(d.conf_dict)
+        conf["alerts"] = dict(conf["alerts"], enabled=True)
+        with open(d.conf, "w") as f:
+            f.write(swtest.to_yaml(conf))
+        out = json.loads(d.cli("reload", "--json").stdout)
+        assert out["outcome"] == "applied" and out["changed"] == 1, out
+        assert ctl(d, "alerts")["enabled"] is True
+        until_window_start()
+        wrong_passwords(d, 8, source(6))
+        ev = d.wait_event("alert.raised", timeout=WINDOW + 3)
+        assert ev["reason"] == "limit" and ev["metric"] == "reg_failures"
+        assert ev["value"] == 8, ev
+        assert rx.wait(1, timeout=5)[0][3]["type"] == "alert.raised"
+
+        conf["alerts"] = dict(conf["alerts"], window="20s")
+        with open(d.conf, "w") as f:
+            f.write(swtest.to_yaml(conf))
+        p = d.cli("reload", "--json", check=False)
+        assert p.returncode != 0 and "alerts.window" in p.stderr, p.stderr
+        assert d.wait_event("config.rejected")["reason"] == \
+            "restart_required"
+    finally:
+        rx.close()
