@@ -10,11 +10,72 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include "conf/conf.h"
 
 #define SUM_LEN	80	/* "sha256:" or "hmac:" and 64 hex digits */
+
+/*
+ * SHA-256 of the file at rel (relative to the config's directory), or
+ * with fp_key an HMAC-SHA256 keyed by it: a private key's digest must
+ * say "changed" and nothing else.
+ */
+/* One digest, plain (SHA-256) or keyed (HMAC-SHA256), fed in pieces. */
+struct sum {
+	EVP_MD_CTX	*md;
+	EVP_MAC		*mac;
+	EVP_MAC_CTX	*mctx;
+};
+
+static int
+sum_init(struct sum *s, const uint8_t *key)
+{
+	OSSL_PARAM p[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+		    (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+
+	memset(s, 0, sizeof(*s));
+	if (key == NULL)
+		return (s->md = EVP_MD_CTX_new()) != NULL &&
+		    EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) == 1;
+	return (s->mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
+	    (s->mctx = EVP_MAC_CTX_new(s->mac)) != NULL &&
+	    EVP_MAC_init(s->mctx, key, CONF_FP_KEY_LEN, p) == 1;
+}
+
+static int
+sum_update(struct sum *s, const void *buf, size_t n)
+{
+	return s->md != NULL ? EVP_DigestUpdate(s->md, buf, n) == 1 :
+	    EVP_MAC_update(s->mctx, buf, n) == 1;
+}
+
+static int
+sum_final(struct sum *s, unsigned char *md, size_t cap, size_t *ret_n)
+{
+	unsigned n = 0;
+
+	if (s->md != NULL) {
+		if (cap < EVP_MAX_MD_SIZE ||
+		    EVP_DigestFinal_ex(s->md, md, &n) != 1)
+			return 0;
+		*ret_n = n;
+		return 1;
+	}
+	return EVP_MAC_final(s->mctx, md, ret_n, cap) == 1;
+}
+
+static void
+sum_free(struct sum *s)
+{
+	EVP_MD_CTX_free(s->md);
+	EVP_MAC_CTX_free(s->mctx);
+	EVP_MAC_free(s->mac);
+}
 
 /*
  * SHA-256 of the file at rel (relative to the config's directory), or
@@ -27,11 +88,9 @@ file_sum(const struct sw_conf *c, const char *rel, const uint8_t *fp_key,
 {
 	char path[CONF_DIR_MAX + CONF_PATH_MAX + 2], buf[8192];
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *mctx = NULL;
-	HMAC_CTX *hctx = NULL;
+	size_t n, mdlen = 0;
+	struct sum s;
 	FILE *f;
-	size_t n;
 	int ok;
 
 	if (conf_path_resolve(c, rel, path, sizeof(path)) < 0) {
@@ -42,24 +101,11 @@ file_sum(const struct sw_conf *c, const char *rel, const uint8_t *fp_key,
 		snprintf(out, SUM_LEN, "unreadable: %s", strerror(errno));
 		return;
 	}
-	/* HMAC_CTX is deprecated in OpenSSL 3 but still the plain way to
-	 * stream a keyed digest; EVP_MAC needs a fetch per call */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-	if (fp_key != NULL)
-		ok = (hctx = HMAC_CTX_new()) != NULL && HMAC_Init_ex(hctx,
-		    fp_key, CONF_FP_KEY_LEN, EVP_sha256(), NULL) == 1;
-	else
-		ok = (mctx = EVP_MD_CTX_new()) != NULL &&
-		    EVP_DigestInit_ex(mctx, EVP_sha256(), NULL) == 1;
+	ok = sum_init(&s, fp_key);
 	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		ok = hctx != NULL ? HMAC_Update(hctx, (unsigned char *)buf,
-		    n) == 1 : EVP_DigestUpdate(mctx, buf, n) == 1;
-	ok = ok && !ferror(f) && (hctx != NULL ? HMAC_Final(hctx, md,
-	    &mdlen) == 1 : EVP_DigestFinal_ex(mctx, md, &mdlen) == 1);
-	HMAC_CTX_free(hctx);
-#pragma GCC diagnostic pop
-	EVP_MD_CTX_free(mctx);
+		ok = sum_update(&s, buf, n);
+	ok = ok && !ferror(f) && sum_final(&s, md, sizeof(md), &mdlen);
+	sum_free(&s);
 	fclose(f);
 	if (!ok) {
 		snprintf(out, SUM_LEN, "unreadable: read error");
@@ -67,7 +113,7 @@ file_sum(const struct sw_conf *c, const char *rel, const uint8_t *fp_key,
 	}
 	n = (size_t)snprintf(out, SUM_LEN, "%s", fp_key != NULL ? "hmac:" :
 	    "sha256:");
-	for (unsigned i = 0; i < mdlen && n + 3 <= SUM_LEN; i++)
+	for (size_t i = 0; i < mdlen && n + 3 <= SUM_LEN; i++)
 		n += (size_t)snprintf(out + n, SUM_LEN - n, "%02x", md[i]);
 }
 

@@ -125,7 +125,6 @@ reload_set_alert(struct reload *rl, struct alert *a)
 	rl->alert = a;
 }
 
-
 /* Does the diff touch a key under any of the prefixes? */
 static int
 diff_touches(const char *diff, const char *const *prefixes)
