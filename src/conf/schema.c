@@ -227,6 +227,11 @@ check_realm(const char *s, char *why, size_t cap)
 	{ .name = (n), .type = CONF_T_STR, .off = offsetof(st, f), \
 	  .size = FSIZE(st, f), .min = (lo), .max = FSIZE(st, f) - 1, \
 	  .check = (fn), .def = (d) }
+/* A file path, its position kept for errors about the file's contents. */
+#define K_FILE(n, st, f) \
+	{ .name = (n), .type = CONF_T_STR, .flags = CONF_K_MARK, \
+	  .off = offsetof(st, f), .size = FSIZE(st, f), .min = 0, \
+	  .max = FSIZE(st, f) - 1, .def = "", .mark_off = offsetof(st, f##_at) }
 #define K_ENUM(n, st, f, v, d) \
 	{ .name = (n), .type = CONF_T_ENUM, .off = offsetof(st, f), \
 	  .size = FSIZE(st, f), .vals = (v), .def = (d) }
@@ -547,11 +552,7 @@ static const struct conf_key bans_keys[] = {
 
 static const struct conf_key scanner_keys[] = {
 	K_BOOL("enabled", struct conf_scanner, enabled, "true"),
-	{ .name = "signatures", .type = CONF_T_STR, .flags = CONF_K_MARK,
-	  .off = offsetof(struct conf_scanner, signatures),
-	  .size = FSIZE(struct conf_scanner, signatures), .min = 0,
-	  .max = FSIZE(struct conf_scanner, signatures) - 1, .def = "",
-	  .mark_off = offsetof(struct conf_scanner, signatures_at) },
+	K_FILE("signatures", struct conf_scanner, signatures),
 	K_UINT(struct conf_scanner, unknown_users, 1, 100000, "10"),
 	K_UINT(struct conf_scanner, sweep, 1, 100000, "20"),
 	K_DUR("window", struct conf_scanner, window_ms, SEC(1), HOUR(24),
@@ -857,11 +858,7 @@ static const struct conf_key group_elem = {
 };
 
 static const struct conf_key policy_keys[] = {
-	{ .name = "high_risk_file", .type = CONF_T_STR, .flags = CONF_K_MARK,
-	  .off = offsetof(struct conf_policy, high_risk_file),
-	  .size = FSIZE(struct conf_policy, high_risk_file), .min = 0,
-	  .max = FSIZE(struct conf_policy, high_risk_file) - 1, .def = "",
-	  .mark_off = offsetof(struct conf_policy, high_risk_file_at) },
+	K_FILE("high_risk_file", struct conf_policy, high_risk_file),
 	K_ENUM("refer", struct conf_policy, refer, refer_vals, "internal"),
 	K_STR("forward_group", struct conf_policy, forward_group, 1,
 	    check_group_name, "default"),

@@ -332,9 +332,11 @@ guard_request(struct worker *w, const struct sip_msg *m,
     const struct sip_dest *src)
 {
 	struct sw_sec *s = &w->env->sec;
+	/* one snapshot for the zone and the signatures */
 	const struct sw_rt *rt = atomic_load_explicit(&s->rt,
 	    memory_order_acquire);
-	const struct zone_rt *z = guard_zone(w, src);
+	const struct zone_rt *z = &rt->zones[
+	    w->env->conf->listen[src->lsn].zone];
 	const struct sip_hdr *ua = sip_msg_hdr(m, SIP_H_USER_AGENT);
 	struct slice uas = ua != NULL ? ua->value : SLICE_NULL;
 	struct slice raw = slice_make(m->buf, m->len);

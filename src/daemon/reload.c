@@ -350,9 +350,8 @@ thresholds_set(struct sw_env *env, const struct sw_conf *c)
 	bf_set_limits(env->sec.bf, c->bruteforce.failures,
 	    c->bruteforce.lock_ms);
 	scan_bh_set_thresholds(env->sec.bh,
-	    c->scanner.unknown_users > SCAN_BH_SET ? SCAN_BH_SET :
-	    c->scanner.unknown_users, c->scanner.sweep > SCAN_BH_SET ?
-	    SCAN_BH_SET : c->scanner.sweep);
+	    scan_bh_clamp(c->scanner.unknown_users),
+	    scan_bh_clamp(c->scanner.sweep));
 }
 
 /*

@@ -639,10 +639,8 @@ build_policy(struct sw_env *env)
 	struct scan_bh_conf hc = {
 		.capacity = STATE_BH_CAPACITY,
 		.window_ms = c->scanner.window_ms,
-		.users_threshold = c->scanner.unknown_users > SCAN_BH_SET ?
-		    SCAN_BH_SET : c->scanner.unknown_users,
-		.sweep_threshold = c->scanner.sweep > SCAN_BH_SET ?
-		    SCAN_BH_SET : c->scanner.sweep,
+		.users_threshold = scan_bh_clamp(c->scanner.unknown_users),
+		.sweep_threshold = scan_bh_clamp(c->scanner.sweep),
 	};
 	char err[SCAN_ERR_MAX];
 	int r;

@@ -204,21 +204,12 @@ struct scan_str {
 	size_t		 cap;
 };
 
+#define SCAN_STR(f) { #f, offsetof(struct evring_scratch, f), \
+	sizeof(((struct evring_scratch *)0)->f) }
+
 static const struct scan_str scan_strs[] = {
-	{ "ts", offsetof(struct evring_scratch, ts),
-	  sizeof(((struct evring_scratch *)0)->ts) },
-	{ "type", offsetof(struct evring_scratch, type),
-	  sizeof(((struct evring_scratch *)0)->type) },
-	{ "sev", offsetof(struct evring_scratch, sev),
-	  sizeof(((struct evring_scratch *)0)->sev) },
-	{ "src", offsetof(struct evring_scratch, src),
-	  sizeof(((struct evring_scratch *)0)->src) },
-	{ "call_id", offsetof(struct evring_scratch, call_id),
-	  sizeof(((struct evring_scratch *)0)->call_id) },
-	{ "account", offsetof(struct evring_scratch, account),
-	  sizeof(((struct evring_scratch *)0)->account) },
-	{ "reason", offsetof(struct evring_scratch, reason),
-	  sizeof(((struct evring_scratch *)0)->reason) },
+	SCAN_STR(ts), SCAN_STR(type), SCAN_STR(sev), SCAN_STR(src),
+	SCAN_STR(call_id), SCAN_STR(account), SCAN_STR(reason),
 };
 
 static const char *

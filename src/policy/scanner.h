@@ -180,6 +180,12 @@ void		 scan_bh_free(struct scan_bh *bh);
  * what is counted from now on.  Any thread.  0 or -EINVAL. */
 int		 scan_bh_set_thresholds(struct scan_bh *bh, uint32_t users,
 		    uint32_t sweep);
+/* A configured threshold as the table takes it: at most SCAN_BH_SET. */
+static inline uint32_t
+scan_bh_clamp(uint32_t n)
+{
+	return n > SCAN_BH_SET ? SCAN_BH_SET : n;
+}
 
 /*
  * A request from src named a username that does not exist (the
